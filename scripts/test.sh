@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Run every rdma-pal test (the README's test command; .ci/run calls it):
+#   1. install dependencies from Debian's archive;
+#   2. make build/linux (Linux 7.2 + kernel/patches) and build the guest kernel;
+#   3. build the userspace, host tests and guest test programs with CMake;
+#   4. ctest: host tests, the kernel series checks (export round trip,
+#      checkpatch --strict), and the guest suite on the patched kernel in QEMU
+#      (soft-RoCE, dma-buf, KUnit, dmesg splat check);
+#   5. print one TAP stream of all results and "N passed, N failed".
+# Exits non-zero if anything failed.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+. scripts/lib.sh
+
+t_start=$(now)
+scripts/deps.sh
+t_deps=$(now)
+scripts/kernel-tree.sh
+scripts/kernel-build.sh
+t_kernel=$(now)
+cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build/cmake -j"$(nproc)"
+t_user=$(now)
+
+rc=0
+ctest --test-dir build/cmake --output-on-failure --output-junit junit.xml || rc=$?
+t_tests=$(now)
+
+echo
+echo "timings: deps $((t_deps - t_start)) s, kernel tree+build $((t_kernel - t_deps)) s," \
+	"userspace $((t_user - t_kernel)) s, tests $((t_tests - t_user)) s," \
+	"total $((t_tests - t_start)) s"
+[ -f build/cmake/vm-out/guest/summary ] && cat build/cmake/vm-out/guest/summary
+echo
+python3 scripts/summarize.py build/cmake/junit.xml \
+	--tap guest-suite=build/cmake/vm-out/guest/guest.tap || rc=1
+exit "$rc"

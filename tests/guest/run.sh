@@ -1,0 +1,177 @@
+#!/bin/bash
+# The guest test suite. Runs inside the rdma-pal guest (scripts/vm-run.sh):
+#
+#   tests/guest/run.sh --bin DIR [--only REGEX]
+#
+# Sets up two soft-RoCE hosts: network namespaces pal_a (10.77.0.1) and
+# pal_b (10.77.0.2) joined by a veth pair, with rxe_a and rxe_b on the two
+# ends. Runs every guest test, then turns the KUnit results of this boot
+# into TAP lines and checks the kernel log for splats. Prints TAP (also
+# written to $RDMA_PAL_OUT/guest.tap) and exits non-zero if anything failed.
+set -u
+. "$(dirname "$0")/../../scripts/lib.sh"	# SPLAT_RE
+
+bin=""
+only="."
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--bin) bin=$2; shift ;;
+	--only) only=$2; shift ;;
+	*) echo "unknown argument: $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ -d "$bin" ] || { echo "no test binaries at '$bin' (--bin)" >&2; exit 2; }
+
+out=${RDMA_PAL_OUT:-/tmp}
+tap=$out/guest.tap
+: >"$tap"
+n=0
+failed=0
+ADDR_A=10.77.0.1
+ADDR_B=10.77.0.2
+
+emit() { echo "$*" | tee -a "$tap"; }
+
+# result NAME STATUS LOGFILE: one TAP line, the log as diagnostics.
+result() {
+	local name=$1 status=$2 logf=$3
+	n=$((n + 1))
+	if [ "$status" = 0 ]; then
+		emit "ok $n - $name"
+	else
+		failed=$((failed + 1))
+		emit "not ok $n - $name (exit $status)"
+	fi
+	[ -s "$logf" ] && sed 's/^/# /' "$logf" | tee -a "$tap"
+}
+
+# run_test NAME FUNCTION [ARGS]: run a test function with a time limit.
+run_test() {
+	local name=$1
+	shift
+	[[ $name =~ $only ]] || return 0
+	local logf
+	logf=$(mktemp)
+	local start=$SECONDS
+	( "$@" ) >"$logf" 2>&1
+	local status=$?
+	echo "took $((SECONDS - start)) s" >>"$logf"
+	result "$name" "$status" "$logf"
+	rm -f "$logf"
+}
+
+in_a() { ip netns exec pal_a "$@"; }
+in_b() { ip netns exec pal_b "$@"; }
+
+port_active() {
+	ibv_devinfo -d "$1" 2>/dev/null | grep -q 'state:.*PORT_ACTIVE'
+}
+
+setup_rxe() {
+	ip netns add pal_a && ip netns add pal_b &&
+	ip link add veth_a netns pal_a type veth peer name veth_b netns pal_b &&
+	in_a ip addr add $ADDR_A/24 dev veth_a &&
+	in_b ip addr add $ADDR_B/24 dev veth_b &&
+	in_a ip link set lo up && in_b ip link set lo up &&
+	in_a ip link set veth_a up && in_b ip link set veth_b up &&
+	in_a rdma link add rxe_a type rxe netdev veth_a &&
+	in_b rdma link add rxe_b type rxe netdev veth_b || return 1
+	local i
+	for i in $(seq 50); do
+		port_active rxe_a && port_active rxe_b && return 0
+		sleep 0.2
+	done
+	echo "rxe ports did not become active"
+	return 1
+}
+
+# --- tests ---------------------------------------------------------------
+
+t_rxe_pair() {
+	setup_rxe || return 1
+	rdma link show
+	for dev in rxe_a rxe_b; do
+		ibv_devinfo -d "$dev" | grep -E 'hca_id|transport|state' || return 1
+	done
+	# Each rxe device must carry the IPv4 address of its netdev as a GID.
+	grep -qi '0000:0000:0000:0000:0000:ffff:0a4d:0001' /sys/class/infiniband/rxe_a/ports/1/gids/* &&
+	grep -qi '0000:0000:0000:0000:0000:ffff:0a4d:0002' /sys/class/infiniband/rxe_b/ports/1/gids/* ||
+		{ echo "RoCEv2 GIDs for $ADDR_A/$ADDR_B missing"; return 1; }
+	in_a ping -c 1 -W 2 $ADDR_B
+}
+
+# client_server PORT SERVER-ARGS -- CLIENT-ARGS: a two-host test of rc_write_read.
+t_rc_write_read() {
+	local port=$1
+	shift
+	in_b "$bin/rc_write_read" --server $ADDR_B --port "$port" "$@" &
+	local server=$!
+	# The server listens within milliseconds; retry the connect briefly.
+	local client=1 i
+	for i in $(seq 10); do
+		sleep 0.3
+		in_a "$bin/rc_write_read" --client $ADDR_B --port "$port" "$@" && { client=0; break; }
+		kill -0 $server 2>/dev/null || break
+	done
+	wait $server
+	local srv=$?
+	echo "client exit $client, server exit $srv"
+	[ $client = 0 ] && [ $srv = 0 ]
+}
+
+t_dmabuf_reg() {
+	"$bin/dmabuf_reg" "$@"
+}
+
+# KUnit suites ran at boot: one TAP line per top-level suite, with the
+# number of its cases and the failed ones as diagnostics.
+t_kunit() {
+	local klog=/tmp/kunit.log suites name status logf=/tmp/kunit-suite.log
+	dmesg | sed -e 's/^\[[ 0-9.]*\] //' >"$klog"
+	# Top-level KTAP results are the unindented "ok N name" lines.
+	suites=$(grep -E '^(not )?ok [0-9]+ [A-Za-z0-9_-]+$' "$klog")
+	if [ -z "$suites" ]; then
+		echo "no KUnit suite result in the kernel log" >"$logf"
+		result "kunit: suites ran at boot" 1 "$logf"
+		return
+	fi
+	while read -r line; do
+		name=${line##* }
+		status=0
+		[[ $line == "not ok"* ]] && status=1
+		# The suite's cases: four-space-indented results between its
+		# "# Subtest:" header and its own result line.
+		awk -v s="$name" '$0 == "    # Subtest: " s { on = 1; next }
+				  on && /^    (not )?ok / { print }
+				  on && /^(not )?ok / { exit }' "$klog" >"$logf.cases"
+		{
+			echo "$(wc -l <"$logf.cases") cases, $(grep -c '^    not ok' "$logf.cases") failed"
+			grep '^    not ok' "$logf.cases"
+		} >"$logf"
+		result "kunit: $name" "$status" "$logf"
+	done <<<"$suites"
+}
+
+t_dmesg_clean() {
+	if dmesg | grep -Eq "$SPLAT_RE"; then
+		dmesg | grep -E -B 2 -A 25 "$SPLAT_RE" | head -n 120
+		return 1
+	fi
+	echo "no oops, WARN, BUG, KASAN, lockdep or kmemleak report in $(dmesg | wc -l) lines"
+}
+
+# --- the suite -------------------------------------------------------------
+
+emit "TAP version 13"
+emit "# kernel $(uname -r), accelerator ${RDMA_PAL_ACCEL_USED:-?}"
+run_test "rxe: two namespaces joined by veth, rxe_a and rxe_b active" t_rxe_pair
+run_test "rc: RDMA WRITE and READ of 1 MiB between rxe_a and rxe_b, bytes checked" \
+	t_rc_write_read 18515 --size 1048576
+run_test "dmabuf: ibv_reg_dmabuf_mr on rxe with a udmabuf fails with EOPNOTSUPP (stock 7.2)" \
+	t_dmabuf_reg --device rxe_a --backend udmabuf --expect EOPNOTSUPP
+[[ kunit =~ $only ]] && t_kunit
+run_test "dmesg: no kernel splat during the suite" t_dmesg_clean
+emit "1..$n"
+emit "# $((n - failed)) passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Memory backends: each kind of memory the project can register (host
+ * memory, udmabuf, dma-heaps, vfio BARs, the test exporter) is one
+ * struct pal_mem_ops. A backend gives a buffer a CPU view for checking data
+ * and, where it exports one, a dma-buf fd.
+ */
+#ifndef RDMA_PAL_MEM_H
+#define RDMA_PAL_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <infiniband/verbs.h>
+
+#define PAL_ERR_LEN 256
+
+struct pal_mem;
+
+struct pal_mem_params {
+	size_t size;		/* bytes; rounded up to the page size */
+};
+
+struct pal_mem_ops {
+	const char *name;
+	const char *help;
+	/* Set up mem->cpu, mem->size and, if exported, mem->dmabuf_fd. */
+	int (*alloc)(struct pal_mem *mem, const struct pal_mem_params *params);
+	/* Release everything alloc set up; safe on a half-built buffer. */
+	void (*free)(struct pal_mem *mem);
+};
+
+struct pal_mem {
+	const struct pal_mem_ops *ops;
+	size_t size;
+	void *cpu;		/* CPU view of the whole buffer */
+	int dmabuf_fd;		/* -1 when the backend exports no dma-buf */
+	void *priv;		/* backend state */
+	char err[PAL_ERR_LEN];	/* what failed, for the last error */
+};
+
+/* The backend called name, or NULL. */
+const struct pal_mem_ops *pal_mem_backend(const char *name);
+/* All backends, NULL-terminated. */
+const struct pal_mem_ops *const *pal_mem_backends(void);
+
+/*
+ * Allocate a buffer from backend. Returns 0, or -1 with errno set and
+ * mem->err saying which step failed.
+ */
+int pal_mem_alloc(struct pal_mem *mem, const struct pal_mem_ops *backend,
+		  const struct pal_mem_params *params);
+void pal_mem_free(struct pal_mem *mem);
+
+/*
+ * Register [offset, offset + len) of mem on pd: through its dma-buf fd with
+ * ibv_reg_dmabuf_mr() when as_dmabuf, else with ibv_reg_mr() on the CPU
+ * view (the baseline). Returns NULL with errno set and mem->err filled.
+ */
+struct ibv_mr *pal_mem_reg(struct pal_mem *mem, struct ibv_pd *pd,
+			   size_t offset, size_t len, int access,
+			   bool as_dmabuf);
+
+/* Record "step: strerror(errno)" in mem->err; keeps errno. */
+void pal_mem_set_err(struct pal_mem *mem, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+extern const struct pal_mem_ops pal_mem_host_ops;
+extern const struct pal_mem_ops pal_mem_udmabuf_ops;
+
+#endif
