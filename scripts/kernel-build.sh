@@ -48,22 +48,26 @@ fi
 # Reproducible build identity: keeps ccache hits across builds.
 export KBUILD_BUILD_TIMESTAMP="2026-01-01" KBUILD_BUILD_USER=rdma-pal KBUILD_BUILD_HOST=rdma-pal
 
-# Check that every CONFIG_X=V of the fragments holds in .config.
+# Check that every CONFIG_X=V of the fragments holds in .config; a later
+# fragment overrides an earlier one, as in the merge.
 check_config() {
-	local frag line sym val got bad=0
+	local frag line sym got bad=0
+	local -A want=()
 	# kvm_guest.config serves several architectures: only our own
 	# fragments are held to every line.
 	for frag in "${fragments[@]}"; do
 		while IFS= read -r line; do
-			case "$line" in CONFIG_*=*) ;; *) continue ;; esac
-			sym=${line%%=*}
-			val=${line#*=}
-			got=$(grep -E "^($sym=|# $sym is not set)" "$obj/.config" || true)
-			case "$val" in
-			n) [ -z "$got" ] || [ "$got" = "# $sym is not set" ] || { log "$sym: wanted n, got '$got'"; bad=1; } ;;
-			*) [ "$got" = "$sym=$val" ] || { log "$sym: wanted $val, got '${got:-unset}'"; bad=1; } ;;
-			esac
+			case "$line" in CONFIG_*=*) want[${line%%=*}]=${line#*=} ;; esac
 		done <"$frag"
+	done
+	for sym in "${!want[@]}"; do
+		got=$(grep -E "^($sym=|# $sym is not set)" "$obj/.config" || true)
+		case "${want[$sym]}" in
+		n) [ -z "$got" ] || [ "$got" = "# $sym is not set" ] ||
+			{ log "$sym: wanted n, got '$got'"; bad=1; } ;;
+		*) [ "$got" = "$sym=${want[$sym]}" ] ||
+			{ log "$sym: wanted ${want[$sym]}, got '${got:-unset}'"; bad=1; } ;;
+		esac
 	done
 	return $bad
 }
