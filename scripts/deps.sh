@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
 	# kernel build
 	build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils kmod
-	perl python3 git ccache
+	perl python3 python3-ply python3-git git ccache
 	# guest
 	qemu-system-x86 iproute2 iputils-ping procps
 	# RDMA userspace

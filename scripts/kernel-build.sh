@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Configure and build the guest kernel out of tree.
 #
-#   scripts/kernel-build.sh [--debug] [--jobs N] [--config-only]
+#   scripts/kernel-build.sh [--debug] [--jobs N] [--config-only] [--series-step]
 #
 # Config: 'allnoconfig' + kernel/configs/kvm_guest.config +
 # kernel/config/base.config (+ kernel/config/debug.config with --debug),
@@ -9,19 +9,23 @@
 # for is then checked, since merge_config silently drops one whose
 # dependencies are off. Objects go to build/kobj (build/kobj-debug); ccache is
 # used when present. The result is build/kobj*/vmlinux, booted as a PVH
-# guest by scripts/vm-run.sh.
+# guest by scripts/vm-run.sh. --series-step (for scripts/kernel-build-series.sh,
+# building an earlier commit of the series) skips fragment symbols that the
+# tree's Kconfig does not define yet.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 debug=0
 jobs=$(($(nproc) + 1))
 config_only=0
+series_step=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--debug) debug=1 ;;
 	--jobs) jobs=$2; shift ;;
 	--config-only) config_only=1 ;;
-	-h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+	--series-step) series_step=1 ;;
+	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
 	*) die "unknown argument: $1" ;;
 	esac
 	shift
@@ -60,7 +64,17 @@ check_config() {
 			case "$line" in CONFIG_*=*) want[${line%%=*}]=${line#*=} ;; esac
 		done <"$frag"
 	done
+	local defined=""
+	if [ "$series_step" = 1 ]; then
+		defined=$(find "$KTREE" -name 'Kconfig*' -not -path '*/.git/*' -print0 |
+			  xargs -0 sed -n 's/^[[:space:]]*\(menu\)\{0,1\}config[[:space:]]\{1,\}\([A-Za-z0-9_]*\).*/CONFIG_\2/p' |
+			  sort -u)
+	fi
 	for sym in "${!want[@]}"; do
+		if [ -n "$defined" ] && ! grep -qx "$sym" <<<"$defined"; then
+			log "$sym: not defined at this commit, skipped"
+			continue
+		fi
 		got=$(grep -E "^($sym=|# $sym is not set)" "$obj/.config" || true)
 		case "${want[$sym]}" in
 		n) [ -z "$got" ] || [ "$got" = "# $sym is not set" ] ||
@@ -88,4 +102,6 @@ fi
 start=$(now)
 log "building vmlinux in $obj with -j$jobs"
 make "${make_args[@]}" -j"$jobs" vmlinux
+# The series' uAPI headers, for the guest test programs.
+make "${make_args[@]}" headers
 log "built $obj/vmlinux in $(($(now) - start)) s"

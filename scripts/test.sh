@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every rdma-pal test (the README's test command; .ci/run calls it):
 #   1. install dependencies from Debian's archive;
-#   2. make build/linux (Linux 7.2 + kernel/patches) and build the guest kernel;
+#   2. make build/linux (Linux 7.2 + kernel/patches) and build the guest kernel
+#      at every patch of the series (each must build), ending at the last;
 #   3. build the userspace, host tests and guest test programs with CMake;
 #   4. ctest: host tests, the kernel series checks (export round trip,
 #      checkpatch --strict), and the guest suite on the patched kernel in QEMU
@@ -17,7 +18,7 @@ t_start=$(now)
 scripts/deps.sh
 t_deps=$(now)
 scripts/kernel-tree.sh
-scripts/kernel-build.sh
+scripts/kernel-build-series.sh
 t_kernel=$(now)
 cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/cmake -j"$(nproc)"

@@ -80,7 +80,7 @@ boot() {
 	local cmdline="console=ttyS0 root=/dev/root rootfstype=9p"
 	cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro"
 	cmdline+=" init=$RDMA_PAL_TOP/scripts/guest-init.sh panic=-1 oops=panic"
-	cmdline+=" hung_task_panic=0 udmabuf.size_limit_mb=2048$append"
+	cmdline+=" hung_task_panic=0 udmabuf.size_limit_mb=2048 hugepages=32$append"
 	timeout --kill-after=10 "$limit" qemu-system-x86_64 \
 		-machine q35 "${accel_args[@]}" -smp "$smp" -m "$mem" \
 		-nodefaults -display none -no-reboot \

@@ -128,7 +128,7 @@ t_dmabuf_reg() {
 # passed. Upstream's dma-buf-fence-chain is left out: its test_wait_forward
 # calls kthread_stop() on a waiter kthread that may not have run yet and
 # then fails with -EINTR, which happens on a loaded emulated CPU.
-KUNIT_SUITES=(dma-buf-fence dma-buf-fence-unwrap dma-buf-resv)
+KUNIT_SUITES=(dma-buf-pal dma-buf-fence dma-buf-fence-unwrap dma-buf-resv)
 
 # One TAP line per expected suite, with its number of cases and the failed
 # ones as diagnostics.
@@ -170,6 +170,15 @@ run_test "rc: RDMA WRITE and READ of 1 MiB between rxe_a and rxe_b, bytes checke
 	t_rc_write_read 18515 --size 1048576
 run_test "dmabuf: ibv_reg_dmabuf_mr on rxe with a udmabuf fails with EOPNOTSUPP (stock 7.2)" \
 	t_dmabuf_reg --device rxe_a --backend udmabuf --expect EOPNOTSUPP
+run_test "pal: udmabuf offers one segment of RAM covering the buffer" \
+	"$bin/pal_inspect" --backend udmabuf --size $((4 << 20)) --max-ranges 1024
+run_test "pal: udmabuf of 2 MiB hugetlb folios has whole-folio ranges" \
+	"$bin/pal_inspect" --backend udmabuf-huge --size $((8 << 20)) \
+	--range-multiple $((2 << 20)) --max-ranges 4
+run_test "pal: the system dma-heap offers no list yet (EOPNOTSUPP)" \
+	"$bin/pal_inspect" --backend heap --size $((1 << 20)) --expect EOPNOTSUPP
+run_test "pal: inspecting a non-dma-buf fd fails with EBADF" \
+	"$bin/pal_inspect" --backend host --size 4096 --expect EBADF
 [[ kunit =~ $only ]] && t_kunit
 run_test "dmesg: no kernel splat during the suite" t_dmesg_clean
 emit "1..$n"

@@ -11,6 +11,8 @@
 static const struct pal_mem_ops *const backends[] = {
 	&pal_mem_host_ops,
 	&pal_mem_udmabuf_ops,
+	&pal_mem_udmabuf_huge_ops,
+	&pal_mem_heap_ops,
 	NULL,
 };
 

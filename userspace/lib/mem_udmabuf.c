@@ -2,7 +2,8 @@
 /*
  * udmabuf: a sealed memfd turned into a dma-buf by /dev/udmabuf. The CPU
  * view is a shared mapping of the memfd, so data checks read the very pages
- * the exporter hands out.
+ * the exporter hands out. "udmabuf" uses ordinary shmem pages,
+ * "udmabuf-huge" 2 MiB hugetlb folios (the guest reserves some at boot).
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -10,50 +11,53 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <linux/memfd.h>
 #include <linux/udmabuf.h>
 
 #include <rdma_pal/mem.h>
+
+#define HUGE_2M (2UL << 20)
 
 struct udmabuf_state {
 	int memfd;
 };
 
-static int udmabuf_alloc(struct pal_mem *mem, const struct pal_mem_params *params)
+static int udmabuf_create(struct pal_mem *mem, unsigned int memfd_flags)
 {
 	struct udmabuf_create create = { .flags = UDMABUF_FLAGS_CLOEXEC };
 	struct udmabuf_state *st;
 	int devfd;
 
-	(void)params;
 	st = calloc(1, sizeof(*st));
 	if (!st) {
-		pal_mem_set_err(mem, "udmabuf: state");
+		pal_mem_set_err(mem, "%s: state", mem->ops->name);
 		return -1;
 	}
 	st->memfd = -1;
 	mem->priv = st;
 
-	st->memfd = memfd_create("rdma-pal-udmabuf", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	st->memfd = memfd_create("rdma-pal-udmabuf",
+				 MFD_ALLOW_SEALING | MFD_CLOEXEC | memfd_flags);
 	if (st->memfd < 0) {
-		pal_mem_set_err(mem, "udmabuf: memfd_create");
+		pal_mem_set_err(mem, "%s: memfd_create", mem->ops->name);
 		return -1;
 	}
 	/* udmabuf refuses a memfd that could shrink under the importer. */
 	if (fcntl(st->memfd, F_ADD_SEALS, F_SEAL_SHRINK) ||
 	    ftruncate(st->memfd, (off_t)mem->size)) {
-		pal_mem_set_err(mem, "udmabuf: seal and size the memfd");
+		pal_mem_set_err(mem, "%s: seal and size the memfd", mem->ops->name);
 		return -1;
 	}
 	mem->cpu = mmap(NULL, mem->size, PROT_READ | PROT_WRITE, MAP_SHARED,
 			st->memfd, 0);
 	if (mem->cpu == MAP_FAILED) {
 		mem->cpu = NULL;
-		pal_mem_set_err(mem, "udmabuf: mmap the memfd");
+		pal_mem_set_err(mem, "%s: mmap the memfd", mem->ops->name);
 		return -1;
 	}
 	devfd = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
 	if (devfd < 0) {
-		pal_mem_set_err(mem, "udmabuf: open /dev/udmabuf");
+		pal_mem_set_err(mem, "%s: open /dev/udmabuf", mem->ops->name);
 		return -1;
 	}
 	create.memfd = (__u32)st->memfd;
@@ -63,10 +67,25 @@ static int udmabuf_alloc(struct pal_mem *mem, const struct pal_mem_params *param
 	close(devfd);
 	if (mem->dmabuf_fd < 0) {
 		mem->dmabuf_fd = -1;
-		pal_mem_set_err(mem, "udmabuf: UDMABUF_CREATE of %zu bytes", mem->size);
+		pal_mem_set_err(mem, "%s: UDMABUF_CREATE of %zu bytes",
+				mem->ops->name, mem->size);
 		return -1;
 	}
 	return 0;
+}
+
+static int udmabuf_alloc(struct pal_mem *mem, const struct pal_mem_params *params)
+{
+	(void)params;
+	return udmabuf_create(mem, 0);
+}
+
+static int udmabuf_huge_alloc(struct pal_mem *mem, const struct pal_mem_params *params)
+{
+	(void)params;
+	/* hugetlbfs sizes in whole huge pages. */
+	mem->size = (mem->size + HUGE_2M - 1) & ~(HUGE_2M - 1);
+	return udmabuf_create(mem, MFD_HUGETLB | MFD_HUGE_2MB);
 }
 
 static void udmabuf_free(struct pal_mem *mem)
@@ -87,5 +106,12 @@ const struct pal_mem_ops pal_mem_udmabuf_ops = {
 	.name = "udmabuf",
 	.help = "memfd pages exported by /dev/udmabuf",
 	.alloc = udmabuf_alloc,
+	.free = udmabuf_free,
+};
+
+const struct pal_mem_ops pal_mem_udmabuf_huge_ops = {
+	.name = "udmabuf-huge",
+	.help = "2 MiB hugetlb memfd folios exported by /dev/udmabuf",
+	.alloc = udmabuf_huge_alloc,
 	.free = udmabuf_free,
 };

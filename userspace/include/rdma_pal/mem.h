@@ -67,5 +67,7 @@ void pal_mem_set_err(struct pal_mem *mem, const char *fmt, ...)
 
 extern const struct pal_mem_ops pal_mem_host_ops;
 extern const struct pal_mem_ops pal_mem_udmabuf_ops;
+extern const struct pal_mem_ops pal_mem_udmabuf_huge_ops;
+extern const struct pal_mem_ops pal_mem_heap_ops;
 
 #endif
