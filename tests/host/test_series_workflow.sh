@@ -17,14 +17,20 @@ check() {
 	if "$@"; then echo "ok - $what"; else echo "not ok - $what"; fails=$((fails + 1)); fi
 }
 
-# A two-file "kernel" whose checkpatch stand-in rejects the word BADSTYLE.
+# A two-file "kernel" whose checkpatch stand-in rejects the word BADSTYLE,
+# and whose MAINTAINERS stand-in has a section for *.c files only.
 printf 'kernelversion:\n\t@echo 0.1.0\n' >"$work/src/linux-0.1/Makefile"
 mkdir -p "$work/src/linux-0.1/scripts"
 cat >"$work/src/linux-0.1/scripts/checkpatch.pl" <<'CP'
 #!/bin/sh
 for f in "$@"; do case "$f" in -*) ;; *) ! grep -q BADSTYLE "$f" || exit 1 ;; esac; done
 CP
-chmod +x "$work/src/linux-0.1/scripts/checkpatch.pl"
+cat >"$work/src/linux-0.1/scripts/get_maintainer.pl" <<'GM'
+#!/bin/sh
+for f in "$@"; do last=$f; done
+case "$last" in *.c) echo "DEMO C FILES"; echo "M:	someone" ;; *) echo "THE REST" ;; esac
+GM
+chmod +x "$work/src/linux-0.1/scripts/checkpatch.pl" "$work/src/linux-0.1/scripts/get_maintainer.pl"
 echo "int x;" >"$work/src/linux-0.1/a.c"
 tar -C "$work/src" -czf "$work/linux-0.1.tar.gz" linux-0.1
 export KERNEL_SRC=$work/linux-0.1.tar.gz
@@ -71,6 +77,11 @@ sed -i 's/^From: rdma-pal/From: someone/' "$PATCH_DIR/$(head -n 1 "$PATCH_DIR/se
 git -C "$KTREE" reset -q --hard HEAD^
 "$s/kernel-export.sh" 2>/dev/null
 check "export restores the patches from the tree" "$s/kernel-checkpatch.sh"
+
+commit notes.txt "text" "demo: add a file no MAINTAINERS section covers"
+"$s/kernel-export.sh" 2>/dev/null
+check "checkpatch wiring rejects an added file outside every section" \
+	bash -c "! '$s/kernel-checkpatch.sh' 2>/dev/null"
 
 echo "$fails failed"
 [ "$fails" = 0 ]
