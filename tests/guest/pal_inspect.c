@@ -5,11 +5,17 @@
  *
  *   pal_inspect --backend NAME --size BYTES [--expect ERRNO]
  *               [--range-multiple BYTES] [--max-ranges N]
+ *               [--extent-size BYTES] [--mode both|pal|sgt] [--shuffle SEED]
+ *               [--expect-alloc ERRNO]
  *
  * With --expect 0 (the default) the list must cover the buffer exactly, in
  * one segment of CPU-accessible RAM, every range a multiple of
  * --range-multiple (default: the page size) and at most --max-ranges of
- * them. With --expect ERRNO the inspection must fail with that errno.
+ * them. With --expect ERRNO the inspection must fail with that errno. For
+ * the test exporter ("testexp"), --extent-size, --mode and --shuffle choose
+ * the buffer's layout, and afterwards the exporter must count no attachment
+ * and no mapping left; --expect-alloc ERRNO requires creating the buffer
+ * to fail with ERRNO instead.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +32,7 @@
 #include <rdma_pal/mem.h>
 
 struct expectations {
+	int alloc_err;
 	int err;
 	size_t range_multiple;
 	unsigned long max_ranges;
@@ -76,6 +83,55 @@ static int check_shape(const struct pal_mem *mem, const struct dma_buf_pal_test_
 	return bad;
 }
 
+/* The test exporter must be left with no attachment and no mapping. */
+static int check_released(int devfd, const struct pal_mem *mem)
+{
+	struct dma_buf_pal_test_stats stats = { .fd = mem->dmabuf_fd };
+
+	if (ioctl(devfd, DMA_BUF_PAL_TEST_STATS, &stats)) {
+		perror("DMA_BUF_PAL_TEST_STATS");
+		return 1;
+	}
+	if (stats.attachments || stats.pal_maps || stats.sgt_maps) {
+		fprintf(stderr, "left behind: %u attachment(s), %u list(s), %u sg_table(s)\n",
+			stats.attachments, stats.pal_maps, stats.sgt_maps);
+		return 1;
+	}
+	return 0;
+}
+
+static int parse_mode(const char *s)
+{
+	static const char *const names[] = {
+		[DMA_BUF_PAL_TEST_MODE_BOTH] = "both",
+		[DMA_BUF_PAL_TEST_MODE_PAL] = "pal",
+		[DMA_BUF_PAL_TEST_MODE_SGT] = "sgt",
+	};
+
+	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(s, names[i]))
+			return (int)i;
+	return -1;
+}
+
+/* Allocation expected to fail: with exactly e->alloc_err. */
+static int check_alloc_failure(struct pal_mem *mem, const struct pal_mem_ops *ops,
+			       const struct pal_mem_params *params, const struct expectations *e)
+{
+	if (!pal_mem_alloc(mem, ops, params)) {
+		fprintf(stderr, "%s: allocating %zu bytes succeeded, expected %s\n",
+			ops->name, params->size, pal_errno_name(e->alloc_err));
+		pal_mem_free(mem);
+		return 1;
+	}
+	if (errno != e->alloc_err) {
+		fprintf(stderr, "%s, expected %s\n", mem->err, pal_errno_name(e->alloc_err));
+		return 1;
+	}
+	printf("%s, as expected\n", mem->err);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -84,6 +140,10 @@ int main(int argc, char **argv)
 		{ "expect", required_argument, NULL, 'e' },
 		{ "range-multiple", required_argument, NULL, 'r' },
 		{ "max-ranges", required_argument, NULL, 'm' },
+		{ "extent-size", required_argument, NULL, 'x' },
+		{ "mode", required_argument, NULL, 'o' },
+		{ "shuffle", required_argument, NULL, 'f' },
+		{ "expect-alloc", required_argument, NULL, 'a' },
 		{ 0 }
 	};
 	struct expectations e = { .range_multiple = (size_t)sysconf(_SC_PAGESIZE) };
@@ -93,7 +153,7 @@ int main(int argc, char **argv)
 	const char *backend = "udmabuf";
 	const struct pal_mem_ops *ops;
 	struct pal_mem mem;
-	int c, devfd, got, rc = 1;
+	int c, devfd, got, mode = 0, rc = 1;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -102,15 +162,23 @@ int main(int argc, char **argv)
 		case 'e': e.err = pal_errno_parse(optarg); break;
 		case 'r': e.range_multiple = strtoull(optarg, NULL, 0); break;
 		case 'm': e.max_ranges = strtoul(optarg, NULL, 0); break;
+		case 'x': params.extent_size = strtoull(optarg, NULL, 0); break;
+		case 'o': mode = parse_mode(optarg); params.mode = (unsigned int)mode; break;
+		case 'f': params.shuffle = true; params.seed = strtoull(optarg, NULL, 0); break;
+		case 'a': e.alloc_err = pal_errno_parse(optarg); break;
 		default: return 2;
 		}
 	}
 	ops = pal_mem_backend(backend);
-	if (!ops || e.err < 0 || !e.range_multiple) {
+	if (!ops || e.err < 0 || e.alloc_err < 0 || mode < 0 || !e.range_multiple) {
 		fprintf(stderr, "usage: %s --backend NAME --size BYTES [--expect ERRNO]"
-			" [--range-multiple BYTES] [--max-ranges N]\n", argv[0]);
+			" [--range-multiple BYTES] [--max-ranges N] [--extent-size BYTES]"
+			" [--mode both|pal|sgt] [--shuffle SEED] [--expect-alloc ERRNO]\n",
+			argv[0]);
 		return 2;
 	}
+	if (e.alloc_err)
+		return check_alloc_failure(&mem, ops, &params, &e);
 	if (pal_mem_alloc(&mem, ops, &params)) {
 		fprintf(stderr, "%s\n", mem.err);
 		return 1;
@@ -139,6 +207,8 @@ int main(int argc, char **argv)
 	} else {
 		rc = check_shape(&mem, &arg, ranges, &e);
 	}
+	if (ops == &pal_mem_testexp_ops)
+		rc |= check_released(devfd, &mem);
 	free(ranges);
 close_dev:
 	close(devfd);

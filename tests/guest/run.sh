@@ -177,6 +177,20 @@ run_test "pal: udmabuf of 2 MiB hugetlb folios has whole-folio ranges" \
 	--range-multiple $((2 << 20)) --max-ranges 4
 run_test "pal: the system dma-heap offers one segment of RAM covering the buffer" \
 	"$bin/pal_inspect" --backend heap --size $((4 << 20)) --max-ranges 1024
+run_test "pal: test exporter, 64 KiB extents shuffled: whole-extent ranges" \
+	"$bin/pal_inspect" --backend testexp --size $((4 << 20)) --extent-size $((64 << 10)) \
+	--shuffle 7 --range-multiple $((64 << 10)) --max-ranges 64
+run_test "pal: test exporter, 2 MiB extents, lists only" \
+	"$bin/pal_inspect" --backend testexp --size $((8 << 20)) --extent-size $((2 << 20)) \
+	--mode pal --range-multiple $((2 << 20)) --max-ranges 4
+run_test "pal: test exporter, sg_tables only: no list (EOPNOTSUPP)" \
+	"$bin/pal_inspect" --backend testexp --size $((1 << 20)) --mode sgt --expect EOPNOTSUPP
+run_test "pal: test exporter refuses an extent size that is not a power of two (EINVAL)" \
+	"$bin/pal_inspect" --backend testexp --size $((3 << 12)) --extent-size $((3 << 12)) \
+	--expect-alloc EINVAL
+run_test "pal: test exporter refuses extents above the largest page block (EINVAL)" \
+	"$bin/pal_inspect" --backend testexp --size $((8 << 20)) --extent-size $((8 << 20)) \
+	--expect-alloc EINVAL
 run_test "pal: inspecting a non-dma-buf fd fails with EBADF" \
 	"$bin/pal_inspect" --backend host --size 4096 --expect EBADF
 [[ kunit =~ $only ]] && t_kunit

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <rdma_pal/mem.h>
@@ -13,6 +14,7 @@ static const struct pal_mem_ops *const backends[] = {
 	&pal_mem_udmabuf_ops,
 	&pal_mem_udmabuf_huge_ops,
 	&pal_mem_heap_ops,
+	&pal_mem_testexp_ops,
 	NULL,
 };
 
@@ -41,6 +43,26 @@ void pal_mem_set_err(struct pal_mem *mem, const char *fmt, ...)
 	n = strlen(mem->err);
 	snprintf(mem->err + n, sizeof(mem->err) - n, ": %s", strerror(saved));
 	errno = saved;
+}
+
+int pal_mem_map_dmabuf(struct pal_mem *mem)
+{
+	mem->cpu = mmap(NULL, mem->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			mem->dmabuf_fd, 0);
+	if (mem->cpu == MAP_FAILED) {
+		mem->cpu = NULL;
+		pal_mem_set_err(mem, "%s: mmap the dma-buf", mem->ops->name);
+		return -1;
+	}
+	return 0;
+}
+
+void pal_mem_free_dmabuf(struct pal_mem *mem)
+{
+	if (mem->cpu)
+		munmap(mem->cpu, mem->size);
+	if (mem->dmabuf_fd >= 0)
+		close(mem->dmabuf_fd);
 }
 
 int pal_mem_alloc(struct pal_mem *mem, const struct pal_mem_ops *backend,

@@ -5,7 +5,6 @@
  */
 #include <fcntl.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <linux/dma-heap.h>
@@ -33,27 +32,12 @@ static int heap_alloc(struct pal_mem *mem, const struct pal_mem_params *params)
 	}
 	close(heapfd);
 	mem->dmabuf_fd = (int)alloc.fd;
-	mem->cpu = mmap(NULL, mem->size, PROT_READ | PROT_WRITE, MAP_SHARED,
-			mem->dmabuf_fd, 0);
-	if (mem->cpu == MAP_FAILED) {
-		mem->cpu = NULL;
-		pal_mem_set_err(mem, "heap: mmap the dma-buf");
-		return -1;
-	}
-	return 0;
-}
-
-static void heap_free(struct pal_mem *mem)
-{
-	if (mem->cpu)
-		munmap(mem->cpu, mem->size);
-	if (mem->dmabuf_fd >= 0)
-		close(mem->dmabuf_fd);
+	return pal_mem_map_dmabuf(mem);
 }
 
 const struct pal_mem_ops pal_mem_heap_ops = {
 	.name = "heap",
 	.help = "a dma-buf from the system dma-heap",
 	.alloc = heap_alloc,
-	.free = heap_free,
+	.free = pal_mem_free_dmabuf,
 };

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <infiniband/verbs.h>
 
@@ -19,6 +20,11 @@ struct pal_mem;
 
 struct pal_mem_params {
 	size_t size;		/* bytes; rounded up to the page size */
+	/* The test exporter ("testexp") only: */
+	size_t extent_size;	/* bytes per extent; 0: the page size */
+	unsigned int mode;	/* DMA_BUF_PAL_TEST_MODE_*: mappings offered */
+	bool shuffle;		/* extents in a seeded random order */
+	uint64_t seed;		/* seed of the shuffle */
 };
 
 struct pal_mem_ops {
@@ -65,9 +71,17 @@ struct ibv_mr *pal_mem_reg(struct pal_mem *mem, struct ibv_pd *pd,
 void pal_mem_set_err(struct pal_mem *mem, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * For backends whose CPU view is an mmap of the dma-buf itself: map
+ * mem->dmabuf_fd as mem->cpu, and (as their .free) undo both.
+ */
+int pal_mem_map_dmabuf(struct pal_mem *mem);
+void pal_mem_free_dmabuf(struct pal_mem *mem);
+
 extern const struct pal_mem_ops pal_mem_host_ops;
 extern const struct pal_mem_ops pal_mem_udmabuf_ops;
 extern const struct pal_mem_ops pal_mem_udmabuf_huge_ops;
 extern const struct pal_mem_ops pal_mem_heap_ops;
+extern const struct pal_mem_ops pal_mem_testexp_ops;
 
 #endif
