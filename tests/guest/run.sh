@@ -128,7 +128,7 @@ t_dmabuf_reg() {
 # passed. Upstream's dma-buf-fence-chain is left out: its test_wait_forward
 # calls kthread_stop() on a waiter kthread that may not have run yet and
 # then fails with -EINTR, which happens on a loaded emulated CPU.
-KUNIT_SUITES=(dma-buf-pal dma-buf-fence dma-buf-fence-unwrap dma-buf-resv)
+KUNIT_SUITES=(dma-buf-pal ib-umem-extents dma-buf-fence dma-buf-fence-unwrap dma-buf-resv)
 
 # One TAP line per expected suite, with its number of cases and the failed
 # ones as diagnostics.
