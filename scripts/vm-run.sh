@@ -20,6 +20,8 @@
 #   --smp N          guest CPUs (default 2)
 #   --append ARGS    extra kernel command line
 #   --qemu-arg ARG   extra QEMU argument (repeatable)
+#   --ivshmem SIZE   add an ivshmem-plain PCI device whose BAR 2 is SIZE of
+#                    shared memory (a file in OUT), for vfio-pci BAR tests
 #
 # Exit status: COMMAND's, or 124 on timeout, 125 when the guest died before
 # COMMAND returned, 70 when the kernel log shows a splat (oops, WARN, BUG,
@@ -36,6 +38,7 @@ mem=2G
 smp=2
 append=""
 qemu_extra=()
+ivshmem=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift ;;
@@ -47,8 +50,9 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift ;;
 	--append) append="$append $2"; shift ;;
 	--qemu-arg) qemu_extra+=("$2"); shift ;;
+	--ivshmem) ivshmem=$2; shift ;;
 	--) shift; break ;;
-	-h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,30p' "$0"; exit 0 ;;
 	*) die "unknown argument: $1 (the guest command goes after --)" ;;
 	esac
 	shift
@@ -77,6 +81,11 @@ boot() {
 	tcg) accel_args=(-accel tcg,thread=multi -cpu max) ;;
 	*) die "unknown accelerator $acc" ;;
 	esac
+	local devices=()
+	if [ -n "$ivshmem" ]; then
+		devices=(-object "memory-backend-file,id=ivmem,share=on,mem-path=$dir/ivshmem.mem,size=$ivshmem"
+			 -device ivshmem-plain,memdev=ivmem)
+	fi
 	local cmdline="console=ttyS0 root=/dev/root rootfstype=9p"
 	cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro"
 	cmdline+=" init=$RDMA_PAL_TOP/scripts/guest-init.sh panic=-1 oops=panic"
@@ -91,7 +100,7 @@ boot() {
 		-fsdev "local,id=outfs,path=$dir,security_model=none" \
 		-device virtio-9p-pci,fsdev=outfs,mount_tag=rdmapalout \
 		-device virtio-rng-pci \
-		"${qemu_extra[@]}" >"$dir/qemu.log" 2>&1 &
+		"${devices[@]}" "${qemu_extra[@]}" >"$dir/qemu.log" 2>&1 &
 	local pid=$! rc=0
 	boot_result=ok
 	# A KVM emulation failure leaves QEMU paused forever: watch for it.

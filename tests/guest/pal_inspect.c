@@ -6,16 +6,17 @@
  *   pal_inspect --backend NAME --size BYTES [--expect ERRNO]
  *               [--range-multiple BYTES] [--max-ranges N]
  *               [--extent-size BYTES] [--mode both|pal|sgt] [--shuffle SEED]
- *               [--expect-alloc ERRNO]
+ *               [--expect-alloc ERRNO] [--device BDF --bar N] [--kind ram|mmio]
  *
  * With --expect 0 (the default) the list must cover the buffer exactly, in
- * one segment of CPU-accessible RAM, every range a multiple of
+ * one segment of CPU-accessible RAM (or, with --kind mmio, MMIO), every range a multiple of
  * --range-multiple (default: the page size) and at most --max-ranges of
  * them. With --expect ERRNO the inspection must fail with that errno. For
  * the test exporter ("testexp"), --extent-size, --mode and --shuffle choose
  * the buffer's layout, and afterwards the exporter must count no attachment
  * and no mapping left; --expect-alloc ERRNO requires creating the buffer
- * to fail with ERRNO instead.
+ * to fail with ERRNO instead. For "vfio", --device and --bar name the
+ * PCI device (bound to vfio-pci) and its BAR.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +33,7 @@
 #include <rdma_pal/mem.h>
 
 struct expectations {
+	unsigned int kind;	/* DMA_BUF_PAL_TEST_RAM or _MMIO, CPU accessible */
 	int alloc_err;
 	int err;
 	size_t range_multiple;
@@ -50,7 +52,7 @@ static int check_shape(const struct pal_mem *mem, const struct dma_buf_pal_test_
 		bad = 1;
 	}
 	if (arg->nr_segs != 1) {
-		fprintf(stderr, "%u segments, expected one of RAM\n", arg->nr_segs);
+		fprintf(stderr, "%u segments, expected one\n", arg->nr_segs);
 		bad = 1;
 	}
 	if (e->max_ranges && arg->nr_ranges > e->max_ranges) {
@@ -63,9 +65,9 @@ static int check_shape(const struct pal_mem *mem, const struct dma_buf_pal_test_
 		total += r->len;
 		min = r->len < min ? r->len : min;
 		max = r->len > max ? r->len : max;
-		if (r->kind != DMA_BUF_PAL_TEST_RAM || r->flags != DMA_BUF_PAL_TEST_CPU) {
-			fprintf(stderr, "range %u: kind %u flags %#x, expected CPU-accessible RAM\n",
-				i, r->kind, r->flags);
+		if (r->kind != e->kind || r->flags != DMA_BUF_PAL_TEST_CPU) {
+			fprintf(stderr, "range %u: kind %u flags %#x, expected kind %u, CPU-accessible\n",
+				i, r->kind, r->flags, e->kind);
 			bad = 1;
 		}
 		if (!r->len || r->len % e->range_multiple) {
@@ -78,8 +80,9 @@ static int check_shape(const struct pal_mem *mem, const struct dma_buf_pal_test_
 		fprintf(stderr, "ranges add up to %zu bytes, the buffer is %zu\n", total, mem->size);
 		bad = 1;
 	}
-	printf("%s, %zu bytes: %u range(s) in %u segment(s), %zu to %zu bytes each\n",
-	       mem->ops->name, mem->size, arg->nr_ranges, arg->nr_segs, min, max);
+	printf("%s, %zu bytes: %u %s range(s) in %u segment(s), %zu to %zu bytes each\n",
+	       mem->ops->name, mem->size, arg->nr_ranges,
+	       e->kind == DMA_BUF_PAL_TEST_MMIO ? "MMIO" : "RAM", arg->nr_segs, min, max);
 	return bad;
 }
 
@@ -144,6 +147,9 @@ int main(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'o' },
 		{ "shuffle", required_argument, NULL, 'f' },
 		{ "expect-alloc", required_argument, NULL, 'a' },
+		{ "device", required_argument, NULL, 'D' },
+		{ "bar", required_argument, NULL, 'B' },
+		{ "kind", required_argument, NULL, 'k' },
 		{ 0 }
 	};
 	struct expectations e = { .range_multiple = (size_t)sysconf(_SC_PAGESIZE) };
@@ -166,6 +172,11 @@ int main(int argc, char **argv)
 		case 'o': mode = parse_mode(optarg); params.mode = (unsigned int)mode; break;
 		case 'f': params.shuffle = true; params.seed = strtoull(optarg, NULL, 0); break;
 		case 'a': e.alloc_err = pal_errno_parse(optarg); break;
+		case 'D': params.pci_device = optarg; break;
+		case 'B': params.bar = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'k':
+			e.kind = strcmp(optarg, "mmio") ? DMA_BUF_PAL_TEST_RAM : DMA_BUF_PAL_TEST_MMIO;
+			break;
 		default: return 2;
 		}
 	}
@@ -173,7 +184,8 @@ int main(int argc, char **argv)
 	if (!ops || e.err < 0 || e.alloc_err < 0 || mode < 0 || !e.range_multiple) {
 		fprintf(stderr, "usage: %s --backend NAME --size BYTES [--expect ERRNO]"
 			" [--range-multiple BYTES] [--max-ranges N] [--extent-size BYTES]"
-			" [--mode both|pal|sgt] [--shuffle SEED] [--expect-alloc ERRNO]\n",
+			" [--mode both|pal|sgt] [--shuffle SEED] [--expect-alloc ERRNO]"
+			" [--device BDF --bar N] [--kind ram|mmio]\n",
 			argv[0]);
 		return 2;
 	}

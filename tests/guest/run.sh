@@ -191,6 +191,31 @@ run_test "pal: test exporter refuses an extent size that is not a power of two (
 run_test "pal: test exporter refuses extents above the largest page block (EINVAL)" \
 	"$bin/pal_inspect" --backend testexp --size $((8 << 20)) --extent-size $((8 << 20)) \
 	--expect-alloc EINVAL
+# The ivshmem-plain device vm-run.sh --ivshmem adds, bound to vfio-pci.
+vfio_ivshmem() {
+	local d bdf=""
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1110 ] &&
+			bdf=$(basename "$d")
+	done
+	[ -n "$bdf" ] || { echo "no ivshmem-plain device (vm-run.sh --ivshmem)" >&2; return 1; }
+	if [ ! -e "$d/driver" ] || [ "$(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")" != vfio-pci ]; then
+		echo vfio-pci >"/sys/bus/pci/devices/$bdf/driver_override" &&
+		echo "$bdf" >/sys/bus/pci/drivers_probe || return 1
+	fi
+	echo "$bdf"
+}
+
+t_vfio_bar_pal() {
+	local bdf
+	bdf=$(vfio_ivshmem) || return 1
+	echo "ivshmem at $bdf, driver $(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")"
+	"$bin/pal_inspect" --backend vfio --device "$bdf" --bar 2 --size $((16 << 20)) \
+		--kind mmio --max-ranges 1
+}
+
+run_test "pal: vfio-pci BAR of an ivshmem device offers one segment of CPU-accessible MMIO" \
+	t_vfio_bar_pal
 run_test "pal: inspecting a non-dma-buf fd fails with EBADF" \
 	"$bin/pal_inspect" --backend host --size 4096 --expect EBADF
 [[ kunit =~ $only ]] && t_kunit

@@ -15,6 +15,7 @@ static const struct pal_mem_ops *const backends[] = {
 	&pal_mem_udmabuf_huge_ops,
 	&pal_mem_heap_ops,
 	&pal_mem_testexp_ops,
+	&pal_mem_vfio_ops,
 	NULL,
 };
 

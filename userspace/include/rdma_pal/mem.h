@@ -25,6 +25,9 @@ struct pal_mem_params {
 	unsigned int mode;	/* DMA_BUF_PAL_TEST_MODE_*: mappings offered */
 	bool shuffle;		/* extents in a seeded random order */
 	uint64_t seed;		/* seed of the shuffle */
+	/* vfio-pci ("vfio") only: */
+	const char *pci_device;	/* PCI address, e.g. 0000:00:03.0 */
+	unsigned int bar;	/* BAR index */
 };
 
 struct pal_mem_ops {
@@ -83,5 +86,6 @@ extern const struct pal_mem_ops pal_mem_udmabuf_ops;
 extern const struct pal_mem_ops pal_mem_udmabuf_huge_ops;
 extern const struct pal_mem_ops pal_mem_heap_ops;
 extern const struct pal_mem_ops pal_mem_testexp_ops;
+extern const struct pal_mem_ops pal_mem_vfio_ops;
 
 #endif
