@@ -1,22 +1,26 @@
 #!/bin/bash
 # The guest test suite. Runs inside the rdma-pal guest (scripts/vm-run.sh):
 #
-#   tests/guest/run.sh --bin DIR [--only REGEX]
+#   tests/guest/run.sh --bin DIR [--only REGEX] [--debug-kernel]
 #
 # Sets up two soft-RoCE hosts: network namespaces pal_a (10.77.0.1) and
 # pal_b (10.77.0.2) joined by a veth pair, with rxe_a and rxe_b on the two
 # ends. Runs every guest test, then turns the KUnit results of this boot
-# into TAP lines and checks the kernel log for splats. Prints TAP (also
-# written to $RDMA_PAL_OUT/guest.tap) and exits non-zero if anything failed.
+# into TAP lines and checks the kernel log for splats; with --debug-kernel
+# (the KASAN/lockdep/kmemleak build) it also requires a clean kmemleak scan.
+# Prints TAP (also written to $RDMA_PAL_OUT/guest.tap) and exits non-zero if
+# anything failed.
 set -u
 . "$(dirname "$0")/../../scripts/lib.sh"	# SPLAT_RE
 
 bin=""
 only="."
+debug_kernel=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--bin) bin=$2; shift ;;
 	--only) only=$2; shift ;;
+	--debug-kernel) debug_kernel=1 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -153,6 +157,22 @@ t_kunit() {
 	done
 }
 
+# Two scans, as Documentation/dev-tools/kmemleak.rst advises: objects
+# younger than the minimum age are only reported by the second.
+t_kmemleak() {
+	local f=/sys/kernel/debug/kmemleak
+	[ -w "$f" ] || { echo "no $f: not a kmemleak kernel"; return 1; }
+	echo scan >"$f" && sleep 6 && echo scan >"$f" || return 1
+	# debugfs files have no size: read the report itself.
+	local report
+	report=$(cat "$f")
+	if [ -n "$report" ]; then
+		head -n 80 <<<"$report"
+		return 1
+	fi
+	echo "kmemleak: no leak reported"
+}
+
 t_dmesg_clean() {
 	if dmesg | grep -Eq "$SPLAT_RE"; then
 		dmesg | grep -E -B 2 -A 25 "$SPLAT_RE" | head -n 120
@@ -219,6 +239,7 @@ run_test "pal: vfio-pci BAR of an ivshmem device offers one segment of CPU-acces
 run_test "pal: inspecting a non-dma-buf fd fails with EBADF" \
 	"$bin/pal_inspect" --backend host --size 4096 --expect EBADF
 [[ kunit =~ $only ]] && t_kunit
+[ "$debug_kernel" = 1 ] && run_test "kmemleak: no leak after the suite" t_kmemleak
 run_test "dmesg: no kernel splat during the suite" t_dmesg_clean
 emit "1..$n"
 emit "# $((n - failed)) passed, $failed failed"
