@@ -46,16 +46,22 @@ void pal_mem_set_err(struct pal_mem *mem, const char *fmt, ...)
 	errno = saved;
 }
 
-int pal_mem_map_dmabuf(struct pal_mem *mem)
+int pal_mem_map(struct pal_mem *mem, int fd, off_t offset, const char *what)
 {
-	mem->cpu = mmap(NULL, mem->size, PROT_READ | PROT_WRITE, MAP_SHARED,
-			mem->dmabuf_fd, 0);
+	int flags = fd < 0 ? MAP_PRIVATE | MAP_ANONYMOUS : MAP_SHARED;
+
+	mem->cpu = mmap(NULL, mem->size, PROT_READ | PROT_WRITE, flags, fd, offset);
 	if (mem->cpu == MAP_FAILED) {
 		mem->cpu = NULL;
-		pal_mem_set_err(mem, "%s: mmap the dma-buf", mem->ops->name);
+		pal_mem_set_err(mem, "%s: mmap %s", mem->ops->name, what);
 		return -1;
 	}
 	return 0;
+}
+
+int pal_mem_map_dmabuf(struct pal_mem *mem)
+{
+	return pal_mem_map(mem, mem->dmabuf_fd, 0, "the dma-buf");
 }
 
 void pal_mem_free_dmabuf(struct pal_mem *mem)

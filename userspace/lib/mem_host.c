@@ -7,14 +7,7 @@
 static int host_alloc(struct pal_mem *mem, const struct pal_mem_params *params)
 {
 	(void)params;
-	mem->cpu = mmap(NULL, mem->size, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem->cpu == MAP_FAILED) {
-		mem->cpu = NULL;
-		pal_mem_set_err(mem, "host: mmap %zu bytes", mem->size);
-		return -1;
-	}
-	return 0;
+	return pal_mem_map(mem, -1, 0, "anonymous memory");
 }
 
 static void host_free(struct pal_mem *mem)

@@ -48,13 +48,8 @@ static int udmabuf_create(struct pal_mem *mem, unsigned int memfd_flags)
 		pal_mem_set_err(mem, "%s: seal and size the memfd", mem->ops->name);
 		return -1;
 	}
-	mem->cpu = mmap(NULL, mem->size, PROT_READ | PROT_WRITE, MAP_SHARED,
-			st->memfd, 0);
-	if (mem->cpu == MAP_FAILED) {
-		mem->cpu = NULL;
-		pal_mem_set_err(mem, "%s: mmap the memfd", mem->ops->name);
+	if (pal_mem_map(mem, st->memfd, 0, "the memfd"))
 		return -1;
-	}
 	devfd = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
 	if (devfd < 0) {
 		pal_mem_set_err(mem, "%s: open /dev/udmabuf", mem->ops->name);

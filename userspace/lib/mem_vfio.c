@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <linux/vfio.h>
@@ -143,14 +142,7 @@ static int vfio_alloc(struct pal_mem *mem, const struct pal_mem_params *params)
 	}
 	if (export_bar(mem, st, region.index))
 		return -1;
-	mem->cpu = mmap(NULL, mem->size, PROT_READ | PROT_WRITE, MAP_SHARED,
-			st->device, (off_t)region.offset);
-	if (mem->cpu == MAP_FAILED) {
-		mem->cpu = NULL;
-		pal_mem_set_err(mem, "vfio: mmap BAR %u", params->bar);
-		return -1;
-	}
-	return 0;
+	return pal_mem_map(mem, st->device, (off_t)region.offset, "the BAR region");
 }
 
 static void vfio_free(struct pal_mem *mem)

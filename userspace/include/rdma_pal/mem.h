@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <infiniband/verbs.h>
 
@@ -73,6 +74,12 @@ struct ibv_mr *pal_mem_reg(struct pal_mem *mem, struct ibv_pd *pd,
 /* Record "step: strerror(errno)" in mem->err; keeps errno. */
 void pal_mem_set_err(struct pal_mem *mem, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Map mem->size bytes of fd at offset as mem->cpu (anonymous memory when fd
+ * is -1); on failure mem->err names the backend and what.
+ */
+int pal_mem_map(struct pal_mem *mem, int fd, off_t offset, const char *what);
 
 /*
  * For backends whose CPU view is an mmap of the dma-buf itself: map
