@@ -105,7 +105,8 @@ t_rxe_pair() {
 	in_a ping -c 1 -W 2 $ADDR_B
 }
 
-# client_server PORT SERVER-ARGS -- CLIENT-ARGS: a two-host test of rc_write_read.
+# t_rc_write_read PORT ARGS...: rc_write_read's server in pal_b, its client
+# in pal_a, both with ARGS; passes only if both sides pass.
 t_rc_write_read() {
 	local port=$1
 	shift
@@ -219,9 +220,10 @@ vfio_ivshmem() {
 			bdf=$(basename "$d")
 	done
 	[ -n "$bdf" ] || { echo "no ivshmem-plain device (vm-run.sh --ivshmem)" >&2; return 1; }
-	if [ ! -e "$d/driver" ] || [ "$(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")" != vfio-pci ]; then
-		echo vfio-pci >"/sys/bus/pci/devices/$bdf/driver_override" &&
-		echo "$bdf" >/sys/bus/pci/drivers_probe || return 1
+	d=/sys/bus/pci/devices/$bdf
+	if [ "$(basename "$(readlink "$d/driver")")" != vfio-pci ]; then
+		echo vfio-pci >"$d/driver_override" && echo "$bdf" >/sys/bus/pci/drivers_probe ||
+			return 1
 	fi
 	echo "$bdf"
 }
