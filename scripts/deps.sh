@@ -12,6 +12,9 @@ packages=(
 	# RDMA userspace
 	cmake pkg-config rdma-core ibverbs-providers ibverbs-utils libibverbs-dev
 	librdmacm-dev rdmacm-utils perftest
+	# patched rdma-core and perftest builds (scripts/userspace-tree.sh)
+	ninja-build libnl-3-dev libnl-route-3-dev autoconf automake libtool
+	libpci-dev
 	# reports
 	jq gnuplot-nox hwloc libhwloc-dev
 )

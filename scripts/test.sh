@@ -23,6 +23,7 @@ scripts/kernel-tree.sh
 scripts/kernel-build-series.sh
 scripts/kernel-build.sh --debug
 t_kernel=$(now)
+scripts/userspace-tree.sh rdma-core
 cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/cmake -j"$(nproc)"
 t_user=$(now)

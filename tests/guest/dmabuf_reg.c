@@ -1,23 +1,122 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Register a dma-buf MR through the public ibv_reg_dmabuf_mr() and check the
- * outcome against what the caller expects.
+ * ibv_reg_dmabuf_mr() on one device: a table of registrations, good and
+ * bad, each with the errno it must give, through the public API.
  *
- *   dmabuf_reg --device NAME --backend NAME [--size BYTES] [--fd-minus-one]
- *              --expect ERRNO|0
+ *   dmabuf_reg --device NAME [--vfio BDF] [--only SUBSTRING] [--show-restrack]
  *
- * --expect 0 requires success (and checks the MR's length and iova);
- * --expect EOPNOTSUPP (say) requires failure with exactly that errno.
+ * --show-restrack also requires 'rdma -dd resource show mr' to report each
+ * registered MR as a list import with extents, in the registered mode.
+ *
+ * Prints one TAP line per case ("ok N - ..."), then checks that the test
+ * exporter buffers of all cases have no attachment left (nothing leaked on
+ * an error path). Exit status 0 only if every case passed.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/dma-buf-pal-test.h>
 
 #include <rdma_pal/errname.h>
 #include <rdma_pal/mem.h>
+#include <rdma_pal/testexp.h>
+
+#define MiB (1UL << 20)
+#define KiB (1UL << 10)
+
+#define RW (IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ)
+
+/* Which descriptor a case registers. */
+enum fd_kind {
+	FD_DMABUF,	/* the buffer's dma-buf */
+	FD_MINUS_ONE,	/* -1, as UCX probes */
+	FD_MEMFD,	/* an open file that is not a dma-buf */
+	FD_CLOSED,	/* a number with no open file */
+};
+
+struct reg_case {
+	const char *name;
+	const char *backend;
+	size_t size;
+	size_t extent_size;	/* testexp */
+	unsigned int mode;	/* testexp */
+	bool revoke_first;	/* testexp: revoke before registering */
+	enum fd_kind fd;
+	uint64_t offset;
+	uint64_t length;	/* 0: the buffer size minus offset ... */
+	bool zero_length;	/* ... unless this says 0 means 0 */
+	uint64_t iova;
+	bool iova_is_offset;
+	int access;
+	int expect;		/* errno, or 0 for success */
+};
+
+static const struct reg_case cases[] = {
+	{ "udmabuf, whole buffer", "udmabuf", MiB, .access = RW, .iova_is_offset = true },
+	{ "udmabuf of hugetlb folios", "udmabuf-huge", 4 * MiB, .access = RW, .iova_is_offset = true },
+	{ "system heap", "heap", MiB, .access = RW, .iova_is_offset = true },
+	{ "test exporter, 4 KiB extents", "testexp", MiB, 4 * KiB, .access = RW, .iova_is_offset = true },
+	{ "test exporter, 2 MiB extents, lists only", "testexp", 4 * MiB, 2 * MiB,
+	  DMA_BUF_PAL_TEST_MODE_PAL, .access = RW, .iova_is_offset = true },
+	{ "test exporter offering only sg_tables: EOPNOTSUPP", "testexp", MiB, 64 * KiB,
+	  DMA_BUF_PAL_TEST_MODE_SGT, .access = RW, .expect = EOPNOTSUPP },
+	{ "revoked test exporter buffer: ENODEV", "testexp", MiB, 64 * KiB,
+	  .revoke_first = true, .access = RW, .expect = ENODEV },
+	{ "revoked test exporter buffer, on demand: ENODEV", "testexp", MiB, 64 * KiB,
+	  .revoke_first = true, .access = RW | IBV_ACCESS_ON_DEMAND, .expect = ENODEV },
+	{ "fd -1: EBADF", "udmabuf", MiB, .fd = FD_MINUS_ONE, .access = RW, .expect = EBADF },
+	{ "memfd instead of a dma-buf: EBADF", "udmabuf", MiB, .fd = FD_MEMFD, .access = RW,
+	  .expect = EBADF },
+	{ "closed fd: EBADF", "udmabuf", MiB, .fd = FD_CLOSED, .access = RW, .expect = EBADF },
+	{ "window inside the buffer", "testexp", MiB, 64 * KiB, .offset = 64 * KiB,
+	  .length = 128 * KiB, .access = RW, .iova_is_offset = true },
+	{ "window of sub-page offset and length", "udmabuf", MiB, .offset = 100,
+	  .length = 1000, .iova = 100, .access = RW },
+	{ "non-zero iova", "udmabuf", MiB, .iova = 0x7f0000000000ULL, .access = RW },
+	{ "offset at the end: EINVAL", "udmabuf", MiB, .offset = MiB, .length = 4096,
+	  .iova_is_offset = true, .access = RW, .expect = EINVAL },
+	{ "window past the end: EINVAL", "udmabuf", MiB, .offset = 512 * KiB,
+	  .length = 768 * KiB, .iova_is_offset = true, .access = RW, .expect = EINVAL },
+	{ "offset + length overflows: EINVAL", "udmabuf", MiB, .offset = 4096,
+	  .length = UINT64_MAX - 4095, .iova_is_offset = true, .access = RW, .expect = EINVAL },
+	{ "length 0: EINVAL", "udmabuf", MiB, .zero_length = true, .iova_is_offset = true,
+	  .access = RW, .expect = EINVAL },
+	{ "page offset of iova differs from the fd offset: EINVAL", "udmabuf", MiB,
+	  .offset = 4096 + 8, .length = 4096, .iova = 0, .access = RW, .expect = EINVAL },
+	{ "remote write without local write: EINVAL", "udmabuf", MiB,
+	  .access = IBV_ACCESS_REMOTE_WRITE, .iova_is_offset = true, .expect = EINVAL },
+	{ "zero-based access: EINVAL", "udmabuf", MiB, .access = RW | IBV_ACCESS_ZERO_BASED,
+	  .iova_is_offset = true, .expect = EINVAL },
+	{ "hugetlb access flag: EINVAL", "udmabuf", MiB, .access = RW | IBV_ACCESS_HUGETLB,
+	  .iova_is_offset = true, .expect = EINVAL },
+	{ "memory-window bind access: EINVAL", "udmabuf", MiB, .access = RW | IBV_ACCESS_MW_BIND,
+	  .iova_is_offset = true, .expect = EINVAL },
+	{ "local read only", "udmabuf", MiB, .access = 0, .iova_is_offset = true },
+	{ "remote atomics on RAM", "heap", MiB, .access = RW | IBV_ACCESS_REMOTE_ATOMIC,
+	  .iova_is_offset = true },
+	{ "on demand (not pinned)", "testexp", MiB, 64 * KiB,
+	  .access = RW | IBV_ACCESS_ON_DEMAND, .iova_is_offset = true },
+	{ "on demand, udmabuf", "udmabuf", MiB, .access = RW | IBV_ACCESS_ON_DEMAND,
+	  .iova_is_offset = true },
+	{ "relaxed ordering", "udmabuf", MiB, .access = RW | IBV_ACCESS_RELAXED_ORDERING,
+	  .iova_is_offset = true },
+};
+
+/* Cases only run with --vfio: a BAR is CPU-accessible MMIO. */
+static const struct reg_case vfio_cases[] = {
+	{ "vfio BAR, pinned", "vfio", MiB, .access = RW, .iova_is_offset = true },
+	{ "vfio BAR, on demand", "vfio", MiB, .access = RW | IBV_ACCESS_ON_DEMAND,
+	  .iova_is_offset = true },
+	{ "vfio BAR with remote atomics: EOPNOTSUPP", "vfio", MiB,
+	  .access = RW | IBV_ACCESS_REMOTE_ATOMIC, .iova_is_offset = true, .expect = EOPNOTSUPP },
+};
 
 static struct ibv_context *open_device(const char *name)
 {
@@ -32,45 +131,161 @@ static struct ibv_context *open_device(const char *name)
 	return ctx;
 }
 
+static int case_fd(const struct reg_case *c, const struct pal_mem *mem, int *memfd)
+{
+	switch (c->fd) {
+	case FD_MINUS_ONE:
+		return -1;
+	case FD_MEMFD:
+		*memfd = memfd_create("not-a-dmabuf", MFD_CLOEXEC);
+		return *memfd;
+	case FD_CLOSED:
+		return 1000;	/* run.sh runs us with few fds open */
+	default:
+		return mem->dmabuf_fd;
+	}
+}
+
+/*
+ * With the MR registered, 'rdma -dd resource show mr' must show a dma-buf MR
+ * imported as a list, with extents, pinned or on demand as registered.
+ */
+static int check_restrack(const struct reg_case *c)
+{
+	const char *mode = c->access & IBV_ACCESS_ON_DEMAND ? "dmabuf_mode on_demand" :
+							      "dmabuf_mode pinned";
+	bool path = false, extents = false, mode_ok = false;
+	char line[1024];
+	FILE *f;
+
+	/* -dd: driver-specific attributes too. */
+	f = popen("rdma -dd resource show mr 2>&1", "r");
+	if (!f) {
+		printf("# popen(rdma): %s\n", strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *ext = strstr(line, "dmabuf_extents ");
+
+		printf("# rdma: %s", line);
+		if (!strstr(line, "dmabuf_path pal"))
+			continue;
+		path = true;
+		extents |= ext && strtoul(ext + strlen("dmabuf_extents "), NULL, 0) > 0;
+		mode_ok |= strstr(line, mode) != NULL;
+	}
+	if (pclose(f)) {
+		printf("# rdma resource show mr failed\n");
+		return -1;
+	}
+	if (!path || !extents || !mode_ok) {
+		printf("# expected an MR with dmabuf_path pal, dmabuf_extents > 0, %s\n", mode);
+		return -1;
+	}
+	return 0;
+}
+
+static bool show_restrack;
+
+/* Run one case; 0 if it behaved as expected. mem is kept for the leak check. */
+static int run_case(const struct reg_case *c, struct ibv_pd *pd, struct pal_mem *mem,
+		    const char *vfio)
+{
+	struct pal_mem_params params = {
+		.size = c->size, .extent_size = c->extent_size, .mode = c->mode,
+		.pci_device = vfio, .bar = 2,
+	};
+	uint64_t length, iova;
+	int memfd = -1, fd, got, rc = 0;
+	struct ibv_mr *mr;
+
+	if (pal_mem_alloc(mem, pal_mem_backend(c->backend), &params)) {
+		printf("# %s\n", mem->err);
+		return -1;
+	}
+	if (c->revoke_first && pal_testexp_revoke(mem->dmabuf_fd, NULL)) {
+		printf("# DMA_BUF_PAL_TEST_REVOKE: %s\n", strerror(errno));
+		return -1;
+	}
+	length = c->length || c->zero_length ? c->length : mem->size - c->offset;
+	iova = c->iova_is_offset ? c->offset : c->iova;
+	fd = case_fd(c, mem, &memfd);
+
+	errno = 0;
+	mr = ibv_reg_dmabuf_mr(pd, c->offset, length, iova, fd, c->access);
+	got = mr ? 0 : errno;
+	printf("# ibv_reg_dmabuf_mr(offset %#llx, length %#llx, iova %#llx, access %#x) on %s -> %s\n",
+	       (unsigned long long)c->offset, (unsigned long long)length,
+	       (unsigned long long)iova, c->access, c->backend,
+	       pal_errno_name(got) ? pal_errno_name(got) : "?");
+	if (got != c->expect) {
+		printf("# expected %s: %s\n", pal_errno_name(c->expect),
+		       got ? strerror(got) : "it succeeded");
+		rc = -1;
+	} else if (mr && (mr->length != length || (uintptr_t)mr->addr != c->offset)) {
+		printf("# MR reports %zu bytes at %p, expected %llu at %#llx\n",
+		       mr->length, mr->addr, (unsigned long long)length,
+		       (unsigned long long)c->offset);
+		rc = -1;
+	}
+	if (mr && show_restrack && check_restrack(c))
+		rc = -1;
+	if (mr && ibv_dereg_mr(mr)) {
+		printf("# ibv_dereg_mr: %s\n", strerror(errno));
+		rc = -1;
+	}
+	if (memfd >= 0)
+		close(memfd);
+	return rc;
+}
+
+/* After all cases: no test exporter buffer may still be attached. */
+static int check_no_attachment(const struct reg_case *c, const struct pal_mem *mem)
+{
+	struct pal_testexp_stats st;
+
+	if (!mem->ops || strcmp(c->backend, "testexp") || mem->dmabuf_fd < 0)
+		return 0;
+	if (pal_testexp_stats(mem->dmabuf_fd, &st)) {
+		printf("# DMA_BUF_PAL_TEST_STATS: %s\n", strerror(errno));
+		return -1;
+	}
+	if (st.attachments || st.pal_maps || st.pins) {
+		printf("# \"%s\" left %u attachment(s), %u list(s), %u pin(s)\n", c->name,
+		       st.attachments, st.pal_maps, st.pins);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "device", required_argument, NULL, 'd' },
-		{ "backend", required_argument, NULL, 'b' },
-		{ "size", required_argument, NULL, 's' },
-		{ "fd-minus-one", no_argument, NULL, 'm' },
-		{ "expect", required_argument, NULL, 'e' },
+		{ "vfio", required_argument, NULL, 'v' },
+		{ "only", required_argument, NULL, 'o' },
+		{ "show-restrack", no_argument, NULL, 'r' },
 		{ 0 }
 	};
-	const char *device = NULL, *backend = "udmabuf", *expect = NULL;
-	struct pal_mem_params params = { .size = 1 << 20 };
-	int access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
-		     IBV_ACCESS_REMOTE_READ;
-	const struct pal_mem_ops *ops;
+	const size_t nr = sizeof(cases) / sizeof(cases[0]);
+	const size_t nr_vfio = sizeof(vfio_cases) / sizeof(vfio_cases[0]);
+	const char *device = NULL, *vfio = NULL, *only = "";
+	struct pal_mem mem[sizeof(cases) / sizeof(cases[0])] = { 0 };
+	int c, n = 0, failed = 0;
 	struct ibv_context *ctx;
 	struct ibv_pd *pd;
-	struct pal_mem mem;
-	struct ibv_mr *mr;
-	bool minus_one = false;
-	int want, got, c, rc = 1;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': device = optarg; break;
-		case 'b': backend = optarg; break;
-		case 's': params.size = strtoull(optarg, NULL, 0); break;
-		case 'm': minus_one = true; break;
-		case 'e': expect = optarg; break;
+		case 'v': vfio = optarg; break;
+		case 'o': only = optarg; break;
+		case 'r': show_restrack = true; break;
 		default: return 2;
 		}
 	}
-	if (!device || !expect || (want = pal_errno_parse(expect)) < 0) {
-		fprintf(stderr, "usage: %s --device NAME --backend NAME --expect ERRNO|0\n", argv[0]);
-		return 2;
-	}
-	ops = pal_mem_backend(backend);
-	if (!ops) {
-		fprintf(stderr, "unknown memory backend %s\n", backend);
+	if (!device) {
+		fprintf(stderr, "usage: %s --device NAME [--vfio BDF] [--only TEXT]\n", argv[0]);
 		return 2;
 	}
 	ctx = open_device(device);
@@ -81,38 +296,44 @@ int main(int argc, char **argv)
 	pd = ibv_alloc_pd(ctx);
 	if (!pd) {
 		perror("ibv_alloc_pd");
-		goto close_ctx;
+		return 1;
 	}
-	if (pal_mem_alloc(&mem, ops, &params)) {
-		fprintf(stderr, "%s\n", mem.err);
-		goto free_pd;
+	for (size_t i = 0; i < nr; i++) {
+		if (!strstr(cases[i].name, only))
+			continue;
+		n++;
+		if (run_case(&cases[i], pd, &mem[i], NULL)) {
+			failed++;
+			printf("not ok %d - %s\n", n, cases[i].name);
+		} else {
+			printf("ok %d - %s\n", n, cases[i].name);
+		}
 	}
-	errno = 0;
-	if (minus_one)
-		mr = ibv_reg_dmabuf_mr(pd, 0, mem.size, 0, -1, access);
-	else
-		mr = pal_mem_reg(&mem, pd, 0, mem.size, access, true);
-	got = mr ? 0 : errno;
-	printf("ibv_reg_dmabuf_mr(%s, %s%s, %zu bytes) -> %s (%s)\n", device,
-	       backend, minus_one ? ", fd -1" : "", mem.size,
-	       pal_errno_name(got) ? pal_errno_name(got) : "?",
-	       got ? strerror(got) : "registered");
-	if (got != want) {
-		fprintf(stderr, "expected %s\n", expect);
-	} else if (mr && (mr->length != mem.size || mr->addr != NULL)) {
-		fprintf(stderr, "MR covers %zu bytes at iova %p, expected %zu at 0\n",
-			mr->length, mr->addr, mem.size);
-	} else {
-		rc = 0;
+	for (size_t i = 0; vfio && i < nr_vfio; i++) {
+		struct pal_mem bar = { 0 };
+
+		if (!strstr(vfio_cases[i].name, only))
+			continue;
+		n++;
+		if (run_case(&vfio_cases[i], pd, &bar, vfio)) {
+			failed++;
+			printf("not ok %d - %s\n", n, vfio_cases[i].name);
+		} else {
+			printf("ok %d - %s\n", n, vfio_cases[i].name);
+		}
+		pal_mem_free(&bar);
 	}
-	if (mr && ibv_dereg_mr(mr)) {
-		perror("ibv_dereg_mr");
-		rc = 1;
-	}
-	pal_mem_free(&mem);
-free_pd:
+	n++;
+	c = 0;
+	for (size_t i = 0; i < nr; i++)
+		c |= check_no_attachment(&cases[i], &mem[i]);
+	printf("%s %d - no test exporter buffer left attached or mapped\n",
+	       c ? "not ok" : "ok", n);
+	failed += !!c;
+	for (size_t i = 0; i < nr; i++)
+		pal_mem_free(&mem[i]);
 	ibv_dealloc_pd(pd);
-close_ctx:
 	ibv_close_device(ctx);
-	return rc;
+	printf("# %d passed, %d failed\n", n - failed, failed);
+	return failed ? 1 : 0;
 }

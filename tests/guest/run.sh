@@ -1,7 +1,12 @@
 #!/bin/bash
 # The guest test suite. Runs inside the rdma-pal guest (scripts/vm-run.sh):
 #
-#   tests/guest/run.sh --bin DIR [--only REGEX] [--debug-kernel]
+#   tests/guest/run.sh --bin DIR --rdma-core-lib DIR [--only REGEX] [--debug-kernel]
+#
+# Every program runs on the patched rdma-core (scripts/userspace-tree.sh
+# rdma-core): its lib/ directory comes first on LD_LIBRARY_PATH, so the
+# unmodified programs get its libibverbs and its rxe provider; its bin/
+# comes first on PATH, since rdma-core's tools need their own library.
 #
 # Sets up two soft-RoCE hosts: network namespaces pal_a (10.77.0.1) and
 # pal_b (10.77.0.2) joined by a veth pair, with rxe_a and rxe_b on the two
@@ -14,11 +19,13 @@ set -u
 . "$(dirname "$0")/../../scripts/lib.sh"	# SPLAT_RE
 
 bin=""
+rdma_core_lib=""
 only="."
 debug_kernel=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--bin) bin=$2; shift ;;
+	--rdma-core-lib) rdma_core_lib=$2; shift ;;
 	--only) only=$2; shift ;;
 	--debug-kernel) debug_kernel=1 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
@@ -26,6 +33,12 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [ -d "$bin" ] || { echo "no test binaries at '$bin' (--bin)" >&2; exit 2; }
+ls "$rdma_core_lib"/librxe-rdmav*.so >/dev/null 2>&1 ||
+	{ echo "no patched rdma-core at '$rdma_core_lib' (--rdma-core-lib)" >&2; exit 2; }
+export LD_LIBRARY_PATH=$rdma_core_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+# rdma-core's own tools (ibv_devinfo) use its private ABI: take them from
+# the same build as the library.
+export PATH=$(dirname "$rdma_core_lib")/bin:$PATH
 
 out=${RDMA_PAL_OUT:-/tmp}
 tap=$out/guest.tap
@@ -82,7 +95,8 @@ setup_rxe() {
 	in_a rdma link add rxe_a type rxe netdev veth_a &&
 	in_b rdma link add rxe_b type rxe netdev veth_b || return 1
 	local i
-	for i in $(seq 50); do
+	# Seconds under TCG while the host is busy.
+	for i in $(seq 150); do
 		port_active rxe_a && port_active rxe_b && return 0
 		sleep 0.2
 	done
@@ -125,8 +139,51 @@ t_rc_write_read() {
 	[ $client = 0 ] && [ $srv = 0 ]
 }
 
+# The guest programs link the system's libibverbs by name; the patched one
+# must be what they load, with the rxe provider that has reg_dmabuf_mr.
+t_patched_rdma_core() {
+	local lib
+	lib=$(ldd "$bin/dmabuf_reg" | awk '/libibverbs.so.1/ { print $3 }')
+	echo "libibverbs: $lib"
+	[ "$(dirname "$(readlink -f "$lib")")" = "$(readlink -f "$rdma_core_lib")" ] ||
+		{ echo "expected it from $rdma_core_lib"; return 1; }
+	grep -c reg_dmabuf_mr "$rdma_core_lib"/librxe-rdmav*.so >/dev/null ||
+		{ echo "the rxe provider has no reg_dmabuf_mr"; return 1; }
+}
+
+# t_dmabuf_reg ARGS: the registration table of dmabuf_reg, with --vfio when
+# the ivshmem device is there.
 t_dmabuf_reg() {
-	"$bin/dmabuf_reg" "$@"
+	local bdf
+	bdf=$(vfio_ivshmem) || return 1
+	"$bin/dmabuf_reg" --device rxe_a --vfio "$bdf" "$@"
+}
+
+# t_revoke PORT SERVER-ARGS -- CLIENT-ARGS
+t_revoke() {
+	local port=$1 sargs=() cargs=()
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do sargs+=("$1"); shift; done
+	shift
+	cargs=("$@")
+	in_b "$bin/dmabuf_revoke" --server $ADDR_B --port "$port" "${sargs[@]}" &
+	local server=$! client=1 i
+	for i in $(seq 10); do
+		sleep 0.3
+		in_a "$bin/dmabuf_revoke" --client $ADDR_B --port "$port" "${cargs[@]}" &&
+			{ client=0; break; }
+		kill -0 $server 2>/dev/null || break
+	done
+	wait $server
+	local srv=$?
+	echo "client exit $client, server exit $srv"
+	[ $client = 0 ] && [ $srv = 0 ]
+}
+
+# t_restrack: while a dma-buf MR is registered, 'rdma -dd resource show mr'
+# reports its import path, extents and mode.
+t_restrack() {
+	"$bin/dmabuf_reg" --device rxe_a --only "window inside" --show-restrack
 }
 
 # The KUnit suites this project relies on; each must have run at boot and
@@ -189,8 +246,6 @@ emit "# kernel $(uname -r), accelerator ${RDMA_PAL_ACCEL_USED:-?}"
 run_test "rxe: two namespaces joined by veth, rxe_a and rxe_b active" t_rxe_pair
 run_test "rc: RDMA WRITE and READ of 1 MiB between rxe_a and rxe_b, bytes checked" \
 	t_rc_write_read 18515 --size 1048576
-run_test "dmabuf: ibv_reg_dmabuf_mr on rxe with a udmabuf fails with EOPNOTSUPP (stock 7.2)" \
-	t_dmabuf_reg --device rxe_a --backend udmabuf --expect EOPNOTSUPP
 run_test "pal: udmabuf offers one segment of RAM covering the buffer" \
 	"$bin/pal_inspect" --backend udmabuf --size $((4 << 20)) --max-ranges 1024
 run_test "pal: udmabuf of 2 MiB hugetlb folios has whole-folio ranges" \
@@ -240,6 +295,45 @@ run_test "pal: vfio-pci BAR of an ivshmem device offers one segment of CPU-acces
 	t_vfio_bar_pal
 run_test "pal: inspecting a non-dma-buf fd fails with EBADF" \
 	"$bin/pal_inspect" --backend host --size 4096 --expect EBADF
+run_test "rdma-core: programs load the patched libibverbs and rxe provider" t_patched_rdma_core
+run_test "dmabuf: ibv_reg_dmabuf_mr on rxe: good and bad registrations give the right errno" \
+	t_dmabuf_reg
+run_test "dmabuf: restrack reports path, extents and mode of a dma-buf MR" t_restrack
+mib=$((1 << 20))
+run_test "rc dmabuf: udmabuf MRs both sides: WRITE, READ, SEND, atomics" \
+	t_rc_write_read 18520 --size $mib --backend udmabuf --dmabuf --atomics
+run_test "rc dmabuf: system heap MRs: WRITE, READ, SEND, atomics" \
+	t_rc_write_read 18521 --size $mib --backend heap --dmabuf --atomics
+run_test "rc dmabuf: test exporter, 4 KiB extents shuffled: WRITE, READ, SEND, atomics" \
+	t_rc_write_read 18522 --size $mib --backend testexp --extent-size 4096 --shuffle 3 \
+	--dmabuf --atomics
+run_test "rc dmabuf: test exporter, 64 KiB extents shuffled, lists only" \
+	t_rc_write_read 18523 --size $((4 * mib)) --backend testexp --extent-size $((64 << 10)) \
+	--shuffle 5 --mode pal --dmabuf --atomics
+run_test "rc dmabuf: test exporter, 2 MiB extents" \
+	t_rc_write_read 18524 --size $((4 * mib)) --backend testexp --extent-size $((2 * mib)) \
+	--dmabuf --atomics
+run_test "rc dmabuf: udmabuf of hugetlb folios" \
+	t_rc_write_read 18525 --size $((4 * mib)) --backend udmabuf-huge --dmabuf --atomics
+run_test "rc dmabuf: on-demand MRs on the test exporter" \
+	t_rc_write_read 18526 --size $mib --backend testexp --extent-size $((64 << 10)) \
+	--shuffle 9 --dmabuf --on-demand --atomics
+t_rc_vfio() {
+	local bdf
+	bdf=$(vfio_ivshmem) || return 1
+	t_rc_write_read 18527 --size $mib --backend vfio --pci-device "$bdf" --bar 2 \
+		--client-backend udmabuf --dmabuf
+}
+run_test "rc dmabuf: server MR on a vfio-pci BAR (MMIO through the CPU), client udmabuf" \
+	t_rc_vfio
+run_test "revoke: pinned MR under traffic: peer gets an error, nothing written after revoke" \
+	t_revoke 18530 --action revoke -- --expect error
+run_test "revoke: on-demand MR under traffic: peer gets an error, nothing written after revoke" \
+	t_revoke 18531 --action revoke --on-demand -- --expect error
+run_test "move: on-demand MR moved 3 times under traffic: data stays correct" \
+	t_revoke 18532 --action move --on-demand -- --expect success
+run_test "move: a pinned MR's buffer cannot be moved (EBUSY), traffic unharmed" \
+	t_revoke 18533 --action move-pinned -- --expect success
 [[ kunit =~ $only ]] && t_kunit
 [ "$debug_kernel" = 1 ] && run_test "kmemleak: no leak after the suite" t_kmemleak
 run_test "dmesg: no kernel splat during the suite" t_dmesg_clean

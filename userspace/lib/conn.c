@@ -333,6 +333,33 @@ int pal_conn_post_rdma(struct pal_conn *conn, enum ibv_wr_opcode opcode,
 	return post_send_wr(conn, &wr);
 }
 
+int pal_conn_post_atomic(struct pal_conn *conn, enum ibv_wr_opcode opcode,
+			 struct ibv_mr *mr, void *laddr, uint64_t raddr,
+			 uint32_t rkey, uint64_t compare_add, uint64_t swap,
+			 uint64_t wr_id)
+{
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)laddr,
+		.length = sizeof(uint64_t),
+		.lkey = mr->lkey,
+	};
+	struct ibv_send_wr wr = {
+		.wr_id = wr_id,
+		.sg_list = &sge,
+		.num_sge = 1,
+		.opcode = opcode,
+		.send_flags = IBV_SEND_SIGNALED,
+		.wr.atomic = {
+			.remote_addr = raddr,
+			.compare_add = compare_add,
+			.swap = swap,
+			.rkey = rkey,
+		},
+	};
+
+	return post_send_wr(conn, &wr);
+}
+
 int pal_conn_post_send(struct pal_conn *conn, struct ibv_mr *mr, void *laddr,
 		       size_t len, uint64_t wr_id)
 {

@@ -55,6 +55,14 @@ void pal_conn_destroy(struct pal_conn *conn);
 int pal_conn_post_rdma(struct pal_conn *conn, enum ibv_wr_opcode opcode,
 		       struct ibv_mr *mr, void *laddr, size_t len,
 		       uint64_t raddr, uint32_t rkey, uint64_t wr_id);
+/*
+ * Post one signaled atomic (IBV_WR_ATOMIC_FETCH_AND_ADD or _CMP_AND_SWP) on
+ * the 8 bytes at raddr; the original value lands at laddr.
+ */
+int pal_conn_post_atomic(struct pal_conn *conn, enum ibv_wr_opcode opcode,
+			 struct ibv_mr *mr, void *laddr, uint64_t raddr,
+			 uint32_t rkey, uint64_t compare_add, uint64_t swap,
+			 uint64_t wr_id);
 int pal_conn_post_send(struct pal_conn *conn, struct ibv_mr *mr, void *laddr,
 		       size_t len, uint64_t wr_id);
 int pal_conn_post_recv(struct pal_conn *conn, struct ibv_mr *mr, void *laddr,

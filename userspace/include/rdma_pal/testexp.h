@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Control of buffers made by the series' test exporter (backend "testexp"):
+ * move them, revoke them, read their counters. Each call returns 0, or -1
+ * with errno set by the kernel.
+ */
+#ifndef RDMA_PAL_TESTEXP_H
+#define RDMA_PAL_TESTEXP_H
+
+#include <stdint.h>
+
+struct pal_testexp_stats {
+	uint32_t attachments;	/* importers attached */
+	uint32_t pal_maps;	/* physical address lists mapped */
+	uint32_t sgt_maps;	/* sg_tables mapped */
+	uint32_t pins;		/* pins held by importers */
+	uint32_t moves;		/* completed moves */
+	uint32_t revoked;	/* 1 once revoked */
+};
+
+/*
+ * Move the buffer behind dmabuf_fd to new memory; *live_maps gets the
+ * mappings importers still held after being invalidated (0 if they all
+ * behaved). EBUSY while an importer has it pinned.
+ */
+int pal_testexp_move(int dmabuf_fd, uint32_t *live_maps);
+/* Take the buffer away from its importers for good; the CPU view stays. */
+int pal_testexp_revoke(int dmabuf_fd, uint32_t *live_maps);
+int pal_testexp_stats(int dmabuf_fd, struct pal_testexp_stats *stats);
+
+#endif
