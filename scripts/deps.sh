@@ -14,7 +14,7 @@ packages=(
 	librdmacm-dev rdmacm-utils perftest
 	# patched rdma-core and perftest builds (scripts/userspace-tree.sh)
 	ninja-build libnl-3-dev libnl-route-3-dev autoconf automake libtool
-	libpci-dev
+	libpci-dev libibumad-dev
 	# reports
 	jq gnuplot-nox hwloc libhwloc-dev
 )

@@ -23,8 +23,9 @@ ip link set lo up
 
 echo "rdma-pal guest: init at $(cut -d' ' -f1 /proc/uptime) s uptime" >/dev/console
 cd /run/out || exit 1
-# The payload's output goes both to the console and to payload.log.
-bash /run/out/payload.sh 2>&1 | tee /run/out/payload.log >/dev/console
+# The payload's output goes both to payload.log and to the console, there
+# behind "| " so that it is never taken for a kernel message.
+bash /run/out/payload.sh 2>&1 | tee /run/out/payload.log | sed -u 's/^/| /' >/dev/console
 rc=${PIPESTATUS[0]}
 dmesg >/run/out/dmesg.txt
 echo "$rc" >/run/out/status

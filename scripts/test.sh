@@ -24,6 +24,7 @@ scripts/kernel-build-series.sh
 scripts/kernel-build.sh --debug
 t_kernel=$(now)
 scripts/userspace-tree.sh rdma-core
+scripts/userspace-tree.sh perftest
 cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/cmake -j"$(nproc)"
 t_user=$(now)

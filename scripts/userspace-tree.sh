@@ -123,9 +123,16 @@ build_rdma_core() {
 		die "rdma-core build produced no rxe provider"
 }
 
+# perftest's dma-buf backend reaches the series' test exporter through the
+# patched kernel's uAPI headers (scripts/kernel-build.sh installs them).
 build_perftest() {
-	(cd "$tree" && { [ -x configure ] || ./autogen.sh >/dev/null 2>&1; } &&
-		./configure -q >/dev/null && make -s -j"$(nproc)" >/dev/null)
+	local uapi=$KOBJ/usr/include
+	[ -f "$uapi/linux/dma-buf-pal-test.h" ] ||
+		die "no patched kernel headers in $uapi: run scripts/kernel-build.sh"
+	# The series edits Makefile.am: regenerate the build system.
+	(cd "$tree" && ./autogen.sh >/dev/null 2>&1 &&
+		./configure -q CPPFLAGS="-I$uapi" >/dev/null &&
+		make -s -j"$(nproc)" >/dev/null)
 	[ -x "$tree/ib_write_bw" ] || die "perftest build produced no ib_write_bw"
 }
 

@@ -163,9 +163,11 @@ timeout) rc=124; log "vm: timed out after ${timeout_s}s" ;;
 died) rc=125; log "vm: the guest stopped before the command finished" ;;
 ok) rc=$(cat "$out/status") ;;
 esac
-if grep -Eq "$SPLAT_RE" "$out/console.log"; then
+# The kernel's own lines: the console without the payload's ("| ").
+grep -v '^| ' "$out/console.log" >"$out/kernel.log" || true
+if grep -Eq "$SPLAT_RE" "$out/kernel.log"; then
 	log "vm: the kernel log shows a splat:"
-	grep -E -A 20 "$SPLAT_RE" "$out/console.log" | head -n 80 >&2
+	grep -E -A 20 "$SPLAT_RE" "$out/kernel.log" | head -n 80 >&2
 	rc=70
 fi
 if [ "$rc" != 0 ]; then

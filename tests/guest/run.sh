@@ -1,7 +1,8 @@
 #!/bin/bash
 # The guest test suite. Runs inside the rdma-pal guest (scripts/vm-run.sh):
 #
-#   tests/guest/run.sh --bin DIR --rdma-core-lib DIR [--only REGEX] [--debug-kernel]
+#   tests/guest/run.sh --bin DIR --rdma-core-lib DIR --perftest DIR
+#                      [--only REGEX] [--debug-kernel]
 #
 # Every program runs on the patched rdma-core (scripts/userspace-tree.sh
 # rdma-core): its lib/ directory comes first on LD_LIBRARY_PATH, so the
@@ -20,12 +21,14 @@ set -u
 
 bin=""
 rdma_core_lib=""
+perftest=""
 only="."
 debug_kernel=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--bin) bin=$2; shift ;;
 	--rdma-core-lib) rdma_core_lib=$2; shift ;;
+	--perftest) perftest=$2; shift ;;
 	--only) only=$2; shift ;;
 	--debug-kernel) debug_kernel=1 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
@@ -35,6 +38,8 @@ done
 [ -d "$bin" ] || { echo "no test binaries at '$bin' (--bin)" >&2; exit 2; }
 ls "$rdma_core_lib"/librxe-rdmav*.so >/dev/null 2>&1 ||
 	{ echo "no patched rdma-core at '$rdma_core_lib' (--rdma-core-lib)" >&2; exit 2; }
+[ -x "$perftest/ib_write_bw" ] ||
+	{ echo "no patched perftest at '$perftest' (--perftest)" >&2; exit 2; }
 export LD_LIBRARY_PATH=$rdma_core_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 # rdma-core's own tools (ibv_devinfo) use its private ABI: take them from
 # the same build as the library.
@@ -45,8 +50,6 @@ tap=$out/guest.tap
 : >"$tap"
 n=0
 failed=0
-ADDR_A=10.77.0.1
-ADDR_B=10.77.0.2
 
 emit() { echo "$*" | tee -a "$tap"; }
 
@@ -78,31 +81,7 @@ run_test() {
 	rm -f "$logf"
 }
 
-in_a() { ip netns exec pal_a "$@"; }
-in_b() { ip netns exec pal_b "$@"; }
-
-port_active() {
-	ibv_devinfo -d "$1" 2>/dev/null | grep -q 'state:.*PORT_ACTIVE'
-}
-
-setup_rxe() {
-	ip netns add pal_a && ip netns add pal_b &&
-	ip link add veth_a netns pal_a type veth peer name veth_b netns pal_b &&
-	in_a ip addr add $ADDR_A/24 dev veth_a &&
-	in_b ip addr add $ADDR_B/24 dev veth_b &&
-	in_a ip link set lo up && in_b ip link set lo up &&
-	in_a ip link set veth_a up && in_b ip link set veth_b up &&
-	in_a rdma link add rxe_a type rxe netdev veth_a &&
-	in_b rdma link add rxe_b type rxe netdev veth_b || return 1
-	local i
-	# Seconds under TCG while the host is busy.
-	for i in $(seq 150); do
-		port_active rxe_a && port_active rxe_b && return 0
-		sleep 0.2
-	done
-	echo "rxe ports did not become active"
-	return 1
-}
+. "$(dirname "$0")/rxe-pair.sh"	# in_a, in_b, setup_rxe
 
 # --- tests ---------------------------------------------------------------
 
@@ -178,6 +157,34 @@ t_revoke() {
 	local srv=$?
 	echo "client exit $client, server exit $srv"
 	[ $client = 0 ] && [ $srv = 0 ]
+}
+
+# t_perftest VERB SOURCE PORT: the patched perftest's ib_VERB_bw between
+# the namespaces on dma-buf memory from SOURCE (--dmabuf_mem); both sides
+# must succeed and the client's JSON must hold a positive bandwidth.
+t_perftest() {
+	local verb=$1 src=$2 port=$3 json=$out/perftest-$1-${2%%:*}.json
+	local args=(-R -p "$port" -s 65536 -n 200 -q 1 --dmabuf_mem="$src")
+	rm -f "$json"
+	in_b "$perftest/ib_${verb}_bw" -d rxe_b "${args[@]}" &
+	local server=$! client=1 i
+	for i in $(seq 10); do
+		sleep 0.5
+		in_a "$perftest/ib_${verb}_bw" -d rxe_a "${args[@]}" --out_json \
+			--out_json_file="$json" $ADDR_B && { client=0; break; }
+		kill -0 $server 2>/dev/null || break
+	done
+	wait $server
+	local srv=$?
+	echo "client exit $client, server exit $srv"
+	[ $client = 0 ] && [ $srv = 0 ] || return 1
+	cat "$json"
+	python3 - "$json" <<-'PY'
+	import json, sys
+	r = json.load(open(sys.argv[1]))["results"]
+	assert float(r["BW_average"]) > 0 and int(r["MsgSize"]) == 65536, r
+	print("JSON parses: %s MiB/s average at %s bytes" % (r["BW_average"], r["MsgSize"]))
+	PY
 }
 
 # t_restrack: while a dma-buf MR is registered, 'rdma -dd resource show mr'
@@ -326,6 +333,12 @@ t_rc_vfio() {
 }
 run_test "rc dmabuf: server MR on a vfio-pci BAR (MMIO through the CPU), client udmabuf" \
 	t_rc_vfio
+run_test "perftest: ib_write_bw on udmabuf dma-buf MRs, JSON parses" \
+	t_perftest write udmabuf 18540
+run_test "perftest: ib_read_bw on system-heap dma-buf MRs, JSON parses" \
+	t_perftest read heap 18541
+run_test "perftest: ib_send_bw on test exporter dma-buf MRs (64 KiB extents, shuffled)" \
+	t_perftest send testexp:65536:7 18542
 run_test "revoke: pinned MR under traffic: peer gets an error, nothing written after revoke" \
 	t_revoke 18530 --action revoke -- --expect error
 run_test "revoke: on-demand MR under traffic: peer gets an error, nothing written after revoke" \

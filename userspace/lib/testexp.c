@@ -62,3 +62,15 @@ int pal_testexp_stats(int dmabuf_fd, struct pal_testexp_stats *stats)
 	};
 	return 0;
 }
+
+int pal_dmabuf_inspect(int dmabuf_fd, uint32_t *nr_ranges, uint32_t *nr_segs)
+{
+	struct dma_buf_pal_test_inspect arg = { .fd = dmabuf_fd };
+
+	if (testexp_ioctl(DMA_BUF_PAL_TEST_INSPECT, &arg))
+		return -1;
+	*nr_ranges = arg.nr_ranges;
+	if (nr_segs)
+		*nr_segs = arg.nr_segs;
+	return 0;
+}

@@ -28,4 +28,11 @@ int pal_testexp_move(int dmabuf_fd, uint32_t *live_maps);
 int pal_testexp_revoke(int dmabuf_fd, uint32_t *live_maps);
 int pal_testexp_stats(int dmabuf_fd, struct pal_testexp_stats *stats);
 
+/*
+ * Shape of the physical address list any exporter offers for dmabuf_fd, as
+ * the series' test device sees it: ranges and segments. EOPNOTSUPP if the
+ * exporter offers none.
+ */
+int pal_dmabuf_inspect(int dmabuf_fd, uint32_t *nr_ranges, uint32_t *nr_segs);
+
 #endif

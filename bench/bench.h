@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * pal_bench: perftest-style benchmarks of dma-buf MRs (physical address
+ * list import) against ordinary MRs of the same pages. Subcommands live in
+ * bw.c, reg.c, revoke.c and topo.c; this header holds what they share.
+ */
+#ifndef PAL_BENCH_H
+#define PAL_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rdma_pal/mem.h>
+
+/* Monotonic time in nanoseconds. */
+uint64_t bench_now_ns(void);
+
+/* Sort v[0..n) and return its q-quantile (0 <= q <= 1), nearest rank. */
+double bench_quantile(double *v, size_t n, double q);
+
+/* Parse "4K", "2M", "1G" or plain bytes; 0 on a bad string. */
+uint64_t bench_parse_size(const char *s);
+
+/*
+ * Memory described as "BACKEND[:EXTENT[:SEED]]": the backend name and, for
+ * the test exporter, its extent size and shuffle seed.
+ */
+int bench_parse_memory(const char *spec, const struct pal_mem_ops **ops,
+		       struct pal_mem_params *params);
+
+/* Open the RDMA device called name, or NULL with a message. */
+struct ibv_context *bench_open_device(const char *name);
+
+/* Minimal JSON output: one object per call, keys in order. */
+struct bench_json {
+	FILE *f;
+	bool first;
+};
+void bench_json_open(struct bench_json *j, FILE *f);
+void bench_json_str(struct bench_json *j, const char *key, const char *val);
+void bench_json_u64(struct bench_json *j, const char *key, uint64_t val);
+void bench_json_dbl(struct bench_json *j, const char *key, double val);
+void bench_json_close(struct bench_json *j);
+
+int bench_bw(int argc, char **argv);
+int bench_reg(int argc, char **argv);
+int bench_revoke(int argc, char **argv);
+int bench_topo(int argc, char **argv);
+
+#endif

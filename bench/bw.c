@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * pal_bench bw: RDMA WRITE, READ or SEND bandwidth over one RC connection,
+ * perftest's table and JSON keys, on any memory backend, registered as a
+ * dma-buf MR or (the baseline) with ibv_reg_mr on the same pages.
+ *
+ * The client is the active side for WRITE and READ (it posts, the server
+ * only advertises its buffer) and the sender for SEND (the server keeps
+ * receives posted). Both sides are started with the same size options.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rdma_pal/conn.h>
+
+#include "bench.h"
+
+#define MAX_ALL_SIZE (8UL << 20)	/* -a: 2 B to 8 MiB, as perftest */
+#define WAIT_MS 60000
+
+enum verb { VERB_WRITE, VERB_READ, VERB_SEND };
+
+struct bw_opts {
+	bool server;
+	const char *addr;
+	const char *port;
+	enum verb verb;
+	uint64_t size;		/* -s */
+	bool all;		/* -a */
+	uint64_t iters;		/* -n */
+	double duration;	/* -D: seconds per size instead of -n */
+	uint32_t tx_depth;	/* -t */
+	const char *memory;	/* BACKEND[:EXTENT[:SEED]] */
+	bool dmabuf;		/* ibv_reg_dmabuf_mr instead of ibv_reg_mr */
+	bool on_demand;
+	const char *json;	/* --out_json FILE */
+};
+
+static const char *const verb_test[] = {
+	"RDMA_Write_BW_Test", "RDMA_Read_BW_Test", "Send_BW_Test"
+};
+
+static void bw_usage(void)
+{
+	fprintf(stderr,
+		"usage: pal_bench bw --server ADDR | --client ADDR [options]\n"
+		"  -p, --port P          RDMA CM port (default 18600)\n"
+		"  -V, --verb V          write (default), read or send\n"
+		"  -s, --size BYTES      message size (default 65536; K/M/G suffixes)\n"
+		"  -a, --all             every power of two from 2 B to 8 MiB\n"
+		"  -n, --iters N         messages per size (default 1000)\n"
+		"  -D, --duration S      seconds per size instead of -n\n"
+		"  -t, --tx-depth N      messages in flight (default 128)\n"
+		"  -m, --memory SPEC     BACKEND[:EXTENT[:SEED]] (default host); see\n"
+		"                        'pal_bench --backends'\n"
+		"  -d, --dmabuf          register with ibv_reg_dmabuf_mr (the backend's\n"
+		"                        dma-buf); without it, ibv_reg_mr of the same pages\n"
+		"  -o, --on-demand       with IBV_ACCESS_ON_DEMAND (dma-buf MRs not pinned)\n"
+		"  -j, --out_json FILE   perftest's JSON report plus memory and path fields\n"
+		"Both sides must get the same -V, -s/-a, -n/-D and -m.\n");
+}
+
+static int bw_parse(int argc, char **argv, struct bw_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "server", required_argument, NULL, 'S' },
+		{ "client", required_argument, NULL, 'C' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "verb", required_argument, NULL, 'V' },
+		{ "size", required_argument, NULL, 's' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "iters", required_argument, NULL, 'n' },
+		{ "duration", required_argument, NULL, 'D' },
+		{ "tx-depth", required_argument, NULL, 't' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "dmabuf", no_argument, NULL, 'd' },
+		{ "on-demand", no_argument, NULL, 'o' },
+		{ "out_json", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c;
+
+	*o = (struct bw_opts){ .port = "18600", .size = 65536, .iters = 1000,
+			       .tx_depth = 128, .memory = "host" };
+	while ((c = getopt_long(argc, argv, "p:V:s:an:D:t:m:doj:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'S': o->server = true; o->addr = optarg; break;
+		case 'C': o->server = false; o->addr = optarg; break;
+		case 'p': o->port = optarg; break;
+		case 'V':
+			if (!strcmp(optarg, "write"))
+				o->verb = VERB_WRITE;
+			else if (!strcmp(optarg, "read"))
+				o->verb = VERB_READ;
+			else if (!strcmp(optarg, "send"))
+				o->verb = VERB_SEND;
+			else
+				return bw_usage(), -1;
+			break;
+		case 's': o->size = bench_parse_size(optarg); break;
+		case 'a': o->all = true; break;
+		case 'n': o->iters = strtoull(optarg, NULL, 0); break;
+		case 'D': o->duration = strtod(optarg, NULL); break;
+		case 't': o->tx_depth = strtoul(optarg, NULL, 0); break;
+		case 'm': o->memory = optarg; break;
+		case 'd': o->dmabuf = true; break;
+		case 'o': o->on_demand = true; break;
+		case 'j': o->json = optarg; break;
+		default: bw_usage(); return -1;
+		}
+	}
+	if (!o->addr || !o->size || (!o->iters && !o->duration) || !o->tx_depth ||
+	    o->size > MAX_ALL_SIZE) {
+		bw_usage();
+		return -1;
+	}
+	if (o->duration && o->verb == VERB_SEND) {
+		fprintf(stderr, "bw: -D needs a fixed count for SEND; use -n\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* The registered buffer of one side. */
+struct bw_buf {
+	struct pal_mem mem;
+	struct ibv_mr *mr;
+};
+
+static int bw_buf_init(struct bw_buf *b, struct ibv_pd *pd, const struct bw_opts *o,
+		       size_t size)
+{
+	struct pal_mem_params params = { 0 };
+	const struct pal_mem_ops *ops;
+	int access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
+		     IBV_ACCESS_REMOTE_READ;
+
+	if (bench_parse_memory(o->memory, &ops, &params)) {
+		fprintf(stderr, "bw: unknown memory '%s'\n", o->memory);
+		return -1;
+	}
+	if (o->on_demand)
+		access |= IBV_ACCESS_ON_DEMAND;
+	params.size = size;
+	if (pal_mem_alloc(&b->mem, ops, &params)) {
+		fprintf(stderr, "bw: %s\n", b->mem.err);
+		return -1;
+	}
+	memset(b->mem.cpu, 0x5a, b->mem.size);
+	b->mr = pal_mem_reg(&b->mem, pd, 0, b->mem.size, access, o->dmabuf);
+	if (!b->mr) {
+		fprintf(stderr, "bw: %s\n", b->mem.err);
+		return -1;
+	}
+	return 0;
+}
+
+static void bw_buf_fini(struct bw_buf *b)
+{
+	if (b->mr)
+		ibv_dereg_mr(b->mr);
+	pal_mem_free(&b->mem);
+}
+
+/* Sizes of the run: -s, or 2 B to 8 MiB with -a. */
+static size_t bw_sizes(const struct bw_opts *o, uint64_t *sizes)
+{
+	size_t n = 0;
+
+	if (!o->all) {
+		sizes[n++] = o->size;
+		return n;
+	}
+	for (uint64_t s = 2; s <= MAX_ALL_SIZE; s <<= 1)
+		sizes[n++] = s;
+	return n;
+}
+
+struct bw_result {
+	uint64_t size;
+	uint64_t iters;
+	double bw_peak;		/* MiB/s */
+	double bw_avg;		/* MiB/s */
+	double msg_rate;	/* Mpps */
+	double seconds;
+};
+
+static int bw_post(struct pal_conn *conn, const struct bw_opts *o, struct bw_buf *b,
+		   uint64_t size, uint64_t wr_id)
+{
+	void *laddr = b->mr->addr;
+
+	if (o->verb == VERB_SEND)
+		return pal_conn_post_send(conn, b->mr, laddr, size, wr_id);
+	return pal_conn_post_rdma(conn, o->verb == VERB_WRITE ? IBV_WR_RDMA_WRITE :
+								IBV_WR_RDMA_READ,
+				  b->mr, laddr, size, conn->peer.addr, conn->peer.rkey,
+				  wr_id);
+}
+
+/*
+ * Keep tx_depth messages in flight until iters (or the duration) are done.
+ * Completion times go to done_ns for the peak: the best rate over any
+ * window of an eighth of the messages.
+ */
+static int bw_client_size(struct pal_conn *conn, const struct bw_opts *o,
+			  struct bw_buf *b, uint64_t size, struct bw_result *r)
+{
+	size_t cap = o->duration ? 1 << 22 : o->iters;
+	uint64_t posted = 0, completed = 0, start, end_at = 0, *done_ns;
+	struct ibv_wc wc;
+
+	done_ns = calloc(cap, sizeof(*done_ns));
+	if (!done_ns)
+		return -1;
+	start = bench_now_ns();
+	if (o->duration)
+		end_at = start + (uint64_t)(o->duration * 1e9);
+	for (;;) {
+		bool more = posted < cap && (end_at ? bench_now_ns() < end_at : true);
+
+		while (more && posted - completed < o->tx_depth) {
+			if (bw_post(conn, o, b, size, posted)) {
+				fprintf(stderr, "bw: %s\n", conn->err);
+				goto err;
+			}
+			posted++;
+			more = posted < cap && (!end_at || bench_now_ns() < end_at);
+		}
+		if (completed == posted)
+			break;
+		if (pal_conn_poll(conn, &wc, WAIT_MS)) {
+			fprintf(stderr, "bw: %s\n", conn->err);
+			goto err;
+		}
+		if (wc.status != IBV_WC_SUCCESS) {
+			fprintf(stderr, "bw: message %" PRIu64 " completed with %s\n",
+				wc.wr_id, ibv_wc_status_str(wc.status));
+			goto err;
+		}
+		done_ns[completed++] = bench_now_ns();
+	}
+	r->size = size;
+	r->iters = completed;
+	r->seconds = (double)(done_ns[completed - 1] - start) / 1e9;
+	r->bw_avg = (double)size * completed / r->seconds / (1 << 20);
+	r->msg_rate = completed / r->seconds / 1e6;
+	r->bw_peak = r->bw_avg;
+	{
+		uint64_t w = completed / 8 ? completed / 8 : 1;
+
+		for (uint64_t i = w; i < completed; i++) {
+			double s = (double)(done_ns[i] - done_ns[i - w]) / 1e9;
+
+			if (s > 0 && (double)size * w / s / (1 << 20) > r->bw_peak)
+				r->bw_peak = (double)size * w / s / (1 << 20);
+		}
+	}
+	free(done_ns);
+	return 0;
+err:
+	free(done_ns);
+	return -1;
+}
+
+static void bw_print_header(const struct bw_opts *o, const char *device)
+{
+	printf("---------------------------------------------------------------------------------------\n");
+	printf("                    %s (pal_bench)\n", verb_test[o->verb]);
+	printf(" Device         : %s\n", device);
+	printf(" Memory         : %s, %s\n", o->memory,
+	       o->dmabuf ? (o->on_demand ? "dma-buf MR, on demand" : "dma-buf MR, pinned") :
+			   "ibv_reg_mr (baseline)");
+	printf(" TX depth       : %u\n", o->tx_depth);
+	printf("---------------------------------------------------------------------------------------\n");
+	printf(" #bytes     #iterations    BW peak[MiB/sec]    BW average[MiB/sec]   MsgRate[Mpps]\n");
+}
+
+static void bw_json(FILE *f, const struct bw_opts *o, const char *device,
+		    const struct bw_result *res, size_t n)
+{
+	struct bench_json j;
+
+	fprintf(f, "{\n\"test_info\": ");
+	bench_json_open(&j, f);
+	bench_json_str(&j, "test", verb_test[o->verb]);
+	bench_json_str(&j, "Device", device);
+	bench_json_str(&j, "Connection_type", "RC");
+	bench_json_u64(&j, "TX_depth", o->tx_depth);
+	bench_json_str(&j, "Data_ex_method", "rdma_cm");
+	bench_json_str(&j, "memory", o->memory);
+	bench_json_str(&j, "registration", o->dmabuf ? "ibv_reg_dmabuf_mr" : "ibv_reg_mr");
+	bench_json_str(&j, "import_path", o->dmabuf ? "pal" : "pages");
+	bench_json_str(&j, "mr_mode", !o->dmabuf ? "pinned" : o->on_demand ? "on_demand" : "pinned");
+	bench_json_close(&j);
+	/* perftest writes one "results" object for one size; -a adds an array. */
+	fprintf(f, ",\n\"results\": ");
+	for (size_t i = 0; i < n; i++) {
+		if (n > 1)
+			fprintf(f, i ? ",\n  " : "[\n  ");
+		bench_json_open(&j, f);
+		bench_json_u64(&j, "MsgSize", res[i].size);
+		bench_json_u64(&j, "n_iterations", res[i].iters);
+		bench_json_dbl(&j, "BW_peak", res[i].bw_peak);
+		bench_json_dbl(&j, "BW_average", res[i].bw_avg);
+		bench_json_dbl(&j, "MsgRate", res[i].msg_rate);
+		bench_json_dbl(&j, "seconds", res[i].seconds);
+		bench_json_close(&j);
+	}
+	fprintf(f, "%s\n}\n", n > 1 ? "\n]" : "");
+}
+
+static int bw_client(const struct bw_opts *o)
+{
+	struct pal_conn_attr attr = { .max_send_wr = o->tx_depth, .max_recv_wr = 4,
+				      .max_rd_atomic = 16 };
+	struct bw_result res[32];
+	uint64_t sizes[32];
+	size_t n = bw_sizes(o, sizes), done = 0;
+	struct pal_remote_buf adv = { 0 };
+	struct bw_buf b = { 0 };
+	struct pal_conn conn;
+	const char *device;
+	int rc = -1;
+
+	pal_conn_init(&conn, &attr);
+	conn.attr.timeout_ms = WAIT_MS;
+	if (pal_conn_resolve(&conn, o->addr, o->port)) {
+		fprintf(stderr, "bw: %s\n", conn.err);
+		goto out;
+	}
+	if (bw_buf_init(&b, conn.pd, o, sizes[n - 1]))
+		goto out;
+	if (pal_conn_connect(&conn, &adv)) {
+		fprintf(stderr, "bw: %s\n", conn.err);
+		goto out;
+	}
+	device = ibv_get_device_name(conn.id->verbs->device);
+	bw_print_header(o, device);
+	for (done = 0; done < n; done++) {
+		struct bw_result *r = &res[done];
+
+		if (o->verb != VERB_SEND && conn.peer.len < sizes[done]) {
+			fprintf(stderr, "bw: server buffer too small\n");
+			goto out;
+		}
+		if (bw_client_size(&conn, o, &b, sizes[done], r))
+			goto out;
+		printf(" %-7" PRIu64 "    %-10" PRIu64 "       %-7.2f            %-7.2f		     %-7.6f\n",
+		       r->size, r->iters, r->bw_peak, r->bw_avg, r->msg_rate);
+		fflush(stdout);
+	}
+	printf("---------------------------------------------------------------------------------------\n");
+	if (o->json) {
+		FILE *f = fopen(o->json, "w");
+
+		if (!f) {
+			perror(o->json);
+			goto out;
+		}
+		bw_json(f, o, device, res, n);
+		fclose(f);
+	}
+	rc = 0;
+out:
+	bw_buf_fini(&b);
+	pal_conn_destroy(&conn);
+	return rc;
+}
+
+/* SEND: receives to post in all, one per message of every size. */
+static uint64_t bw_recv_total(const struct bw_opts *o, size_t n)
+{
+	return o->iters * n;
+}
+
+static int bw_post_recv(struct pal_conn *conn, struct bw_buf *b, uint64_t wr_id)
+{
+	if (pal_conn_post_recv(conn, b->mr, b->mr->addr, b->mr->length, wr_id)) {
+		fprintf(stderr, "bw: %s\n", conn->err);
+		return -1;
+	}
+	return 0;
+}
+
+/* SEND: repost receives until every message of every size arrived. */
+static int bw_server_recv(struct pal_conn *conn, struct bw_buf *b, uint64_t posted,
+			  uint64_t want)
+{
+	struct ibv_wc wc;
+
+	for (uint64_t got = 0; got < want; got++) {
+		if (pal_conn_poll(conn, &wc, WAIT_MS)) {
+			fprintf(stderr, "bw: %s\n", conn->err);
+			return -1;
+		}
+		if (wc.status != IBV_WC_SUCCESS) {
+			fprintf(stderr, "bw: receive completed with %s\n",
+				ibv_wc_status_str(wc.status));
+			return -1;
+		}
+		if (posted < want && bw_post_recv(conn, b, posted++))
+			return -1;
+	}
+	return 0;
+}
+
+static int bw_server(const struct bw_opts *o)
+{
+	struct pal_conn_attr attr = { .max_send_wr = 4, .max_recv_wr = 512,
+				      .max_rd_atomic = 16 };
+	uint64_t sizes[32];
+	size_t n = bw_sizes(o, sizes);
+	struct pal_remote_buf adv;
+	struct bw_buf b = { 0 };
+	struct pal_conn conn;
+	uint64_t posted = 0;
+	int rc = -1;
+
+	pal_conn_init(&conn, &attr);
+	conn.attr.timeout_ms = WAIT_MS;
+	if (pal_conn_listen(&conn, o->addr, o->port) || pal_conn_get_request(&conn)) {
+		fprintf(stderr, "bw: %s\n", conn.err);
+		goto out;
+	}
+	if (bw_buf_init(&b, conn.pd, o, sizes[n - 1]))
+		goto out;
+	adv = (struct pal_remote_buf){ .addr = (uintptr_t)b.mr->addr, .len = b.mr->length,
+				       .rkey = b.mr->rkey };
+	/* Receives are posted before the client can send. */
+	for (; o->verb == VERB_SEND && posted < attr.max_recv_wr &&
+	       posted < bw_recv_total(o, n); posted++)
+		if (bw_post_recv(&conn, &b, posted))
+			goto out;
+	if (pal_conn_accept(&conn, &adv)) {
+		fprintf(stderr, "bw: %s\n", conn.err);
+		goto out;
+	}
+	if (o->verb == VERB_SEND &&
+	    bw_server_recv(&conn, &b, posted, bw_recv_total(o, n)))
+		goto out;
+	pal_conn_wait_disconnect(&conn);
+	rc = 0;
+out:
+	bw_buf_fini(&b);
+	pal_conn_destroy(&conn);
+	return rc;
+}
+
+int bench_bw(int argc, char **argv)
+{
+	struct bw_opts o;
+
+	if (bw_parse(argc, argv, &o))
+		return 2;
+	return (o.server ? bw_server(&o) : bw_client(&o)) ? 1 : 0;
+}

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Helpers shared by the pal_bench subcommands. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench.h"
+
+uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+double bench_quantile(double *v, size_t n, double q)
+{
+	size_t i;
+
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_double);
+	i = (size_t)(q * (double)(n - 1) + 0.5);
+	return v[i < n ? i : n - 1];
+}
+
+uint64_t bench_parse_size(const char *s)
+{
+	char *end;
+	uint64_t v = strtoull(s, &end, 0);
+
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	}
+	return *end ? 0 : v;
+}
+
+int bench_parse_memory(const char *spec, const struct pal_mem_ops **ops,
+		       struct pal_mem_params *params)
+{
+	char name[64], *colon;
+
+	snprintf(name, sizeof(name), "%s", spec);
+	colon = strchr(name, ':');
+	if (colon) {
+		char *seed = strchr(colon + 1, ':');
+
+		*colon = '\0';
+		if (seed) {
+			*seed = '\0';
+			params->shuffle = true;
+			params->seed = strtoull(seed + 1, NULL, 0);
+		}
+		params->extent_size = bench_parse_size(colon + 1);
+		if (!params->extent_size)
+			return -1;
+	}
+	*ops = pal_mem_backend(name);
+	return *ops ? 0 : -1;
+}
+
+struct ibv_context *bench_open_device(const char *name)
+{
+	struct ibv_device **list = ibv_get_device_list(NULL);
+	struct ibv_context *ctx = NULL;
+
+	for (int i = 0; list && list[i]; i++)
+		if (!name || !strcmp(ibv_get_device_name(list[i]), name)) {
+			ctx = ibv_open_device(list[i]);
+			break;
+		}
+	if (list)
+		ibv_free_device_list(list);
+	if (!ctx)
+		fprintf(stderr, "cannot open RDMA device %s\n", name ? name : "(any)");
+	return ctx;
+}
+
+void bench_json_open(struct bench_json *j, FILE *f)
+{
+	j->f = f;
+	j->first = true;
+	fputc('{', f);
+}
+
+static void json_key(struct bench_json *j, const char *key)
+{
+	fprintf(j->f, "%s\"%s\": ", j->first ? "" : ", ", key);
+	j->first = false;
+}
+
+void bench_json_str(struct bench_json *j, const char *key, const char *val)
+{
+	json_key(j, key);
+	fputc('"', j->f);
+	for (; *val; val++) {
+		if (*val == '"' || *val == '\\')
+			fputc('\\', j->f);
+		fputc(*val, j->f);
+	}
+	fputc('"', j->f);
+}
+
+void bench_json_u64(struct bench_json *j, const char *key, uint64_t val)
+{
+	json_key(j, key);
+	fprintf(j->f, "%llu", (unsigned long long)val);
+}
+
+void bench_json_dbl(struct bench_json *j, const char *key, double val)
+{
+	json_key(j, key);
+	fprintf(j->f, "%.6g", val);
+}
+
+void bench_json_close(struct bench_json *j)
+{
+	fputs("}", j->f);
+}

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * pal_bench: benchmarks of dma-buf MRs imported as physical address lists.
+ *
+ *   pal_bench bw|reg|revoke|topo [options]     (--help after each)
+ *   pal_bench --backends                       the memory backends
+ */
+#include <string.h>
+
+#include "bench.h"
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: pal_bench COMMAND [options]\n"
+		"  bw      RDMA WRITE/READ/SEND bandwidth, perftest's table and JSON\n"
+		"  reg     MR registration time vs size and layout, dma-buf vs ibv_reg_mr\n"
+		"  revoke  time to revoke or move a buffer with 1..N MRs on it\n"
+		"  topo    NUMA and PCI locality of the RDMA device and the exporter\n"
+		"  --backends  list the memory backends (-m BACKEND[:EXTENT[:SEED]])\n"
+		"'pal_bench COMMAND --help' explains each command's flags.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage();
+		return 2;
+	}
+	if (!strcmp(argv[1], "--backends")) {
+		for (const struct pal_mem_ops *const *b = pal_mem_backends(); *b; b++)
+			printf("%-14s %s\n", (*b)->name, (*b)->help);
+		return 0;
+	}
+	/* Each command parses argv from its own name on. */
+	if (!strcmp(argv[1], "bw"))
+		return bench_bw(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "reg"))
+		return bench_reg(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "revoke"))
+		return bench_revoke(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "topo"))
+		return bench_topo(argc - 1, argv + 1);
+	usage();
+	return 2;
+}

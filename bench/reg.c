@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * pal_bench reg: time to register and deregister an MR, against size and
+ * memory layout, for a dma-buf MR (the physical address list import) and
+ * for ibv_reg_mr of the same pages (the baseline).
+ *
+ * For each memory spec and size one buffer is allocated; each repetition
+ * registers and deregisters it once per path. Medians and the 10th/90th
+ * percentiles are reported. The baseline registers the backend's CPU view
+ * when the kernel can pin it (udmabuf's memfd pages); where it cannot (a
+ * test exporter or heap mapping without struct-page pinning), it registers
+ * anonymous memory of the same size and says so in "baseline_memory".
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rdma_pal/testexp.h>
+
+#include "bench.h"
+
+#define MAX_SPECS 16
+#define MAX_SIZES 32
+
+struct reg_opts {
+	const char *device;
+	const char *specs[MAX_SPECS];
+	size_t nr_specs;
+	uint64_t min_size, max_size;
+	unsigned int reps;
+	const char *json;
+	const char *csv;
+};
+
+static void reg_usage(void)
+{
+	fprintf(stderr,
+		"usage: pal_bench reg [options]\n"
+		"  -d, --device NAME     RDMA device (default: the first)\n"
+		"  -m, --memory SPEC     BACKEND[:EXTENT[:SEED]], repeatable (default\n"
+		"                        udmabuf, heap, testexp:4K:1, testexp:64K:1, testexp:2M)\n"
+		"  -s, --min-size BYTES  smallest size (default 4K)\n"
+		"  -S, --max-size BYTES  largest size, powers of 4 in between (default 256M)\n"
+		"  -r, --reps N          repetitions per point (default 5)\n"
+		"  -j, --out_json FILE   rows as JSON\n"
+		"  -c, --out_csv FILE    rows as CSV\n");
+}
+
+static int reg_parse(int argc, char **argv, struct reg_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "min-size", required_argument, NULL, 's' },
+		{ "max-size", required_argument, NULL, 'S' },
+		{ "reps", required_argument, NULL, 'r' },
+		{ "out_json", required_argument, NULL, 'j' },
+		{ "out_csv", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	static const char *const defaults[] = {
+		"udmabuf", "heap", "testexp:4K:1", "testexp:64K:1", "testexp:2M"
+	};
+	int c;
+
+	*o = (struct reg_opts){ .min_size = 4096, .max_size = 256 << 20, .reps = 5 };
+	while ((c = getopt_long(argc, argv, "d:m:s:S:r:j:c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o->device = optarg; break;
+		case 'm':
+			if (o->nr_specs == MAX_SPECS)
+				return reg_usage(), -1;
+			o->specs[o->nr_specs++] = optarg;
+			break;
+		case 's': o->min_size = bench_parse_size(optarg); break;
+		case 'S': o->max_size = bench_parse_size(optarg); break;
+		case 'r': o->reps = strtoul(optarg, NULL, 0); break;
+		case 'j': o->json = optarg; break;
+		case 'c': o->csv = optarg; break;
+		default: reg_usage(); return -1;
+		}
+	}
+	if (!o->nr_specs)
+		for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+			o->specs[o->nr_specs++] = defaults[i];
+	if (!o->min_size || o->max_size < o->min_size || !o->reps) {
+		reg_usage();
+		return -1;
+	}
+	return 0;
+}
+
+struct reg_stats {
+	double reg_med, reg_p10, reg_p90;	/* microseconds */
+	double dereg_med;
+};
+
+/* Register and deregister reps times with reg(); NULL from reg() fails. */
+static int reg_time(struct ibv_pd *pd, const struct pal_mem *mem, bool dmabuf,
+		    void *cpu, unsigned int reps, struct reg_stats *st)
+{
+	int access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
+		     IBV_ACCESS_REMOTE_READ;
+	double reg[reps], dereg[reps];
+
+	for (unsigned int i = 0; i < reps; i++) {
+		uint64_t t0 = bench_now_ns(), t1, t2;
+		struct ibv_mr *mr;
+
+		mr = dmabuf ? ibv_reg_dmabuf_mr(pd, 0, mem->size, 0, mem->dmabuf_fd, access) :
+			      ibv_reg_mr(pd, cpu, mem->size, access);
+		t1 = bench_now_ns();
+		if (!mr)
+			return -1;
+		if (ibv_dereg_mr(mr))
+			return -1;
+		t2 = bench_now_ns();
+		reg[i] = (double)(t1 - t0) / 1e3;
+		dereg[i] = (double)(t2 - t1) / 1e3;
+	}
+	st->reg_med = bench_quantile(reg, reps, 0.5);
+	st->reg_p10 = bench_quantile(reg, reps, 0.1);
+	st->reg_p90 = bench_quantile(reg, reps, 0.9);
+	st->dereg_med = bench_quantile(dereg, reps, 0.5);
+	return 0;
+}
+
+struct reg_row {
+	const char *spec;
+	uint64_t size;
+	uint32_t extents;		/* ranges of the exporter's list */
+	const char *baseline_memory;	/* "same pages" or "anonymous" */
+	struct reg_stats pal, base;
+};
+
+static void reg_row_json(FILE *f, const struct reg_row *r, bool first)
+{
+	struct bench_json j;
+	uint64_t pages = r->size / 4096;
+
+	fputs(first ? "[\n  " : ",\n  ", f);
+	bench_json_open(&j, f);
+	bench_json_str(&j, "memory", r->spec);
+	bench_json_u64(&j, "size", r->size);
+	bench_json_u64(&j, "extents", r->extents);
+	bench_json_u64(&j, "pages", pages);
+	/*
+	 * Metadata the two paths keep per MR, estimated from the counts:
+	 * the exporter's phys_vec (16 B) plus rxe's extent (32 B) per range,
+	 * against rxe's per-4K page entry (16 B) of an ibv_reg_mr MR.
+	 */
+	bench_json_u64(&j, "meta_bytes_pal", (uint64_t)r->extents * (16 + 32));
+	bench_json_u64(&j, "meta_bytes_baseline", pages * 16);
+	bench_json_dbl(&j, "reg_us_pal", r->pal.reg_med);
+	bench_json_dbl(&j, "reg_us_pal_p10", r->pal.reg_p10);
+	bench_json_dbl(&j, "reg_us_pal_p90", r->pal.reg_p90);
+	bench_json_dbl(&j, "dereg_us_pal", r->pal.dereg_med);
+	bench_json_str(&j, "baseline_memory", r->baseline_memory);
+	bench_json_dbl(&j, "reg_us_baseline", r->base.reg_med);
+	bench_json_dbl(&j, "reg_us_baseline_p10", r->base.reg_p10);
+	bench_json_dbl(&j, "reg_us_baseline_p90", r->base.reg_p90);
+	bench_json_dbl(&j, "dereg_us_baseline", r->base.dereg_med);
+	bench_json_dbl(&j, "ratio_pal_over_baseline",
+		       r->base.reg_med > 0 ? r->pal.reg_med / r->base.reg_med : 0);
+	bench_json_close(&j);
+}
+
+static void reg_row_csv(FILE *f, const struct reg_row *r)
+{
+	fprintf(f, "%s,%llu,%u,%.3f,%.3f,%.3f,%.3f,%s,%.3f,%.3f,%.3f,%.3f\n", r->spec,
+		(unsigned long long)r->size, r->extents, r->pal.reg_med, r->pal.reg_p10,
+		r->pal.reg_p90, r->pal.dereg_med, r->baseline_memory, r->base.reg_med,
+		r->base.reg_p10, r->base.reg_p90, r->base.dereg_med);
+}
+
+static int reg_point(struct ibv_pd *pd, const struct reg_opts *o, const char *spec,
+		     uint64_t size, struct reg_row *row)
+{
+	struct pal_mem_params params = { 0 };
+	struct pal_mem mem = { 0 }, anon = { 0 };
+	const struct pal_mem_ops *ops;
+	void *base_cpu;
+	int rc = -1;
+
+	if (bench_parse_memory(spec, &ops, &params)) {
+		fprintf(stderr, "reg: unknown memory '%s'\n", spec);
+		return -1;
+	}
+	params.size = size;
+	if (pal_mem_alloc(&mem, ops, &params)) {
+		fprintf(stderr, "reg: %s\n", mem.err);
+		return -1;
+	}
+	*row = (struct reg_row){ .spec = spec, .size = mem.size };
+	if (pal_dmabuf_inspect(mem.dmabuf_fd, &row->extents, NULL))
+		row->extents = 0;
+	if (reg_time(pd, &mem, true, NULL, o->reps, &row->pal)) {
+		fprintf(stderr, "reg: ibv_reg_dmabuf_mr(%s, %llu bytes): %s\n", spec,
+			(unsigned long long)mem.size, strerror(errno));
+		goto out;
+	}
+	base_cpu = mem.cpu;
+	row->baseline_memory = "same pages";
+	if (reg_time(pd, &mem, false, base_cpu, 1, &row->base)) {
+		/* The CPU view cannot be pinned: anonymous memory of that size. */
+		if (pal_mem_alloc(&anon, &pal_mem_host_ops,
+				  &(struct pal_mem_params){ .size = mem.size })) {
+			fprintf(stderr, "reg: %s\n", anon.err);
+			goto out;
+		}
+		base_cpu = anon.cpu;
+		row->baseline_memory = "anonymous";
+	}
+	if (reg_time(pd, &mem, false, base_cpu, o->reps, &row->base)) {
+		fprintf(stderr, "reg: ibv_reg_mr(%llu bytes): %s\n",
+			(unsigned long long)mem.size, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	pal_mem_free(&anon);
+	pal_mem_free(&mem);
+	return rc;
+}
+
+int bench_reg(int argc, char **argv)
+{
+	struct reg_opts o;
+	struct ibv_context *ctx;
+	FILE *json = NULL, *csv = NULL;
+	struct ibv_pd *pd;
+	size_t n = 0, total = 0;
+	int rc = 1;
+
+	if (reg_parse(argc, argv, &o))
+		return 2;
+	ctx = bench_open_device(o.device);
+	if (!ctx)
+		return 1;
+	pd = ibv_alloc_pd(ctx);
+	if (!pd) {
+		perror("ibv_alloc_pd");
+		goto close;
+	}
+	if ((o.json && !(json = fopen(o.json, "w"))) || (o.csv && !(csv = fopen(o.csv, "w")))) {
+		perror("reg: output file");
+		goto out;
+	}
+	if (csv)
+		fputs("memory,size,extents,reg_us_pal,reg_us_pal_p10,reg_us_pal_p90,dereg_us_pal,"
+		      "baseline_memory,reg_us_baseline,reg_us_baseline_p10,reg_us_baseline_p90,"
+		      "dereg_us_baseline\n", csv);
+	for (uint64_t s = o.min_size; s <= o.max_size; s *= 4)
+		total += o.nr_specs;
+	printf(" %-16s %10s %8s %14s %14s %8s\n", "memory", "bytes", "extents",
+	       "dmabuf reg[us]", "reg_mr [us]", "ratio");
+	for (size_t i = 0; i < o.nr_specs; i++) {
+		for (uint64_t s = o.min_size; s <= o.max_size; s *= 4) {
+			struct reg_row row;
+
+			fprintf(stderr, "\rreg: %zu/%zu %s %llu bytes   ", ++n, total,
+				o.specs[i], (unsigned long long)s);
+			if (reg_point(pd, &o, o.specs[i], s, &row))
+				goto out;
+			printf(" %-16s %10llu %8u %14.1f %14.1f %8.3f\n", row.spec,
+			       (unsigned long long)row.size, row.extents, row.pal.reg_med,
+			       row.base.reg_med, row.pal.reg_med / row.base.reg_med);
+			if (json)
+				reg_row_json(json, &row, n == 1);
+			if (csv)
+				reg_row_csv(csv, &row);
+		}
+	}
+	fputc('\n', stderr);
+	if (json)
+		fputs("\n]\n", json);
+	rc = 0;
+out:
+	if (json)
+		fclose(json);
+	if (csv)
+		fclose(csv);
+	ibv_dealloc_pd(pd);
+close:
+	ibv_close_device(ctx);
+	return rc;
+}

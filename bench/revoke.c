@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * pal_bench revoke: how long an exporter waits for its importers when it
+ * revokes or moves a buffer with N dma-buf MRs on it.
+ *
+ * For each N a fresh test exporter buffer gets N MRs; the time measured is
+ * that of DMA_BUF_PAL_TEST_REVOKE (pinned MRs) or DMA_BUF_PAL_TEST_MOVE
+ * (on-demand MRs), which returns once every importer's invalidate_mappings
+ * callback has returned, i.e. once no MR can reach the old memory. A move
+ * also allocates and copies the buffer: the same move with no MR on the
+ * buffer is measured too ("move_us_no_mr"), and the difference is the
+ * importers' share.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rdma_pal/testexp.h>
+
+#include "bench.h"
+
+#define MAX_COUNTS 16
+
+struct revoke_opts {
+	const char *device;
+	unsigned int counts[MAX_COUNTS];
+	size_t nr_counts;
+	uint64_t size;
+	uint64_t extent;
+	unsigned int reps;
+	const char *json;
+	const char *csv;
+};
+
+static void revoke_usage(void)
+{
+	fprintf(stderr,
+		"usage: pal_bench revoke [options]\n"
+		"  -d, --device NAME    RDMA device (default: the first)\n"
+		"  -n, --mrs N          MRs on the buffer, repeatable (default 1 10 100 1000)\n"
+		"  -s, --size BYTES     buffer size (default 1M)\n"
+		"  -e, --extent BYTES   test exporter extent size (default 64K)\n"
+		"  -r, --reps N         repetitions per point (default 5)\n"
+		"  -j, --out_json FILE  rows as JSON\n"
+		"  -c, --out_csv FILE   rows as CSV\n");
+}
+
+static int revoke_parse(int argc, char **argv, struct revoke_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "mrs", required_argument, NULL, 'n' },
+		{ "size", required_argument, NULL, 's' },
+		{ "extent", required_argument, NULL, 'e' },
+		{ "reps", required_argument, NULL, 'r' },
+		{ "out_json", required_argument, NULL, 'j' },
+		{ "out_csv", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	static const unsigned int defaults[] = { 1, 10, 100, 1000 };
+	int c;
+
+	*o = (struct revoke_opts){ .size = 1 << 20, .extent = 64 << 10, .reps = 5 };
+	while ((c = getopt_long(argc, argv, "d:n:s:e:r:j:c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o->device = optarg; break;
+		case 'n':
+			if (o->nr_counts == MAX_COUNTS)
+				return revoke_usage(), -1;
+			o->counts[o->nr_counts++] = strtoul(optarg, NULL, 0);
+			break;
+		case 's': o->size = bench_parse_size(optarg); break;
+		case 'e': o->extent = bench_parse_size(optarg); break;
+		case 'r': o->reps = strtoul(optarg, NULL, 0); break;
+		case 'j': o->json = optarg; break;
+		case 'c': o->csv = optarg; break;
+		default: revoke_usage(); return -1;
+		}
+	}
+	if (!o->nr_counts)
+		for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+			o->counts[o->nr_counts++] = defaults[i];
+	if (!o->size || !o->extent || !o->reps) {
+		revoke_usage();
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One measurement: a buffer with nr MRs, then a revoke (move = false) or a
+ * move; *us gets the ioctl's duration. Fails if any mapping survived.
+ */
+static int revoke_once(struct ibv_pd *pd, const struct revoke_opts *o, unsigned int nr,
+		       bool move, double *us)
+{
+	struct pal_mem_params params = { .size = o->size, .extent_size = o->extent };
+	int access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE;
+	struct ibv_mr **mrs = calloc(nr ? nr : 1, sizeof(*mrs));
+	struct pal_mem mem = { 0 };
+	uint32_t live = 0;
+	uint64_t t0;
+	int rc = -1, err;
+
+	if (!mrs)
+		return -1;
+	if (move)
+		access |= IBV_ACCESS_ON_DEMAND;
+	if (pal_mem_alloc(&mem, &pal_mem_testexp_ops, &params)) {
+		fprintf(stderr, "revoke: %s\n", mem.err);
+		goto out;
+	}
+	for (unsigned int i = 0; i < nr; i++) {
+		mrs[i] = ibv_reg_dmabuf_mr(pd, 0, mem.size, 0, mem.dmabuf_fd, access);
+		if (!mrs[i]) {
+			fprintf(stderr, "revoke: MR %u: %s\n", i, strerror(errno));
+			goto out;
+		}
+	}
+	t0 = bench_now_ns();
+	err = move ? pal_testexp_move(mem.dmabuf_fd, &live) :
+		     pal_testexp_revoke(mem.dmabuf_fd, &live);
+	*us = (double)(bench_now_ns() - t0) / 1e3;
+	if (err) {
+		perror(move ? "revoke: DMA_BUF_PAL_TEST_MOVE" : "revoke: DMA_BUF_PAL_TEST_REVOKE");
+		goto out;
+	}
+	if (live) {
+		fprintf(stderr, "revoke: %u mapping(s) outlived the invalidation\n", live);
+		goto out;
+	}
+	rc = 0;
+out:
+	for (unsigned int i = 0; i < nr; i++)
+		if (mrs[i])
+			ibv_dereg_mr(mrs[i]);
+	free(mrs);
+	pal_mem_free(&mem);
+	return rc;
+}
+
+static int revoke_median(struct ibv_pd *pd, const struct revoke_opts *o, unsigned int nr,
+			 bool move, double *med, double *p90)
+{
+	double v[o->reps];
+
+	for (unsigned int i = 0; i < o->reps; i++)
+		if (revoke_once(pd, o, nr, move, &v[i]))
+			return -1;
+	*med = bench_quantile(v, o->reps, 0.5);
+	*p90 = bench_quantile(v, o->reps, 0.9);
+	return 0;
+}
+
+int bench_revoke(int argc, char **argv)
+{
+	double no_mr_med, no_mr_p90;
+	FILE *json = NULL, *csv = NULL;
+	struct revoke_opts o;
+	struct ibv_context *ctx;
+	struct ibv_pd *pd;
+	int rc = 1;
+
+	if (revoke_parse(argc, argv, &o))
+		return 2;
+	ctx = bench_open_device(o.device);
+	if (!ctx)
+		return 1;
+	pd = ibv_alloc_pd(ctx);
+	if (!pd)
+		goto close;
+	if ((o.json && !(json = fopen(o.json, "w"))) || (o.csv && !(csv = fopen(o.csv, "w")))) {
+		perror("revoke: output file");
+		goto out;
+	}
+	if (revoke_median(pd, &o, 0, true, &no_mr_med, &no_mr_p90))
+		goto out;
+	if (csv)
+		fputs("mrs,revoke_us,revoke_us_p90,move_us,move_us_p90,move_us_no_mr\n", csv);
+	printf(" %6s %14s %14s %20s\n", "#MRs", "revoke [us]", "move [us]", "move, no MR [us]");
+	for (size_t i = 0; i < o.nr_counts; i++) {
+		double rev, rev90, mv, mv90;
+		struct bench_json j;
+
+		fprintf(stderr, "\rrevoke: %zu/%zu (%u MRs)   ", i + 1, o.nr_counts, o.counts[i]);
+		if (revoke_median(pd, &o, o.counts[i], false, &rev, &rev90) ||
+		    revoke_median(pd, &o, o.counts[i], true, &mv, &mv90))
+			goto out;
+		printf(" %6u %14.1f %14.1f %20.1f\n", o.counts[i], rev, mv, no_mr_med);
+		if (csv)
+			fprintf(csv, "%u,%.3f,%.3f,%.3f,%.3f,%.3f\n", o.counts[i], rev, rev90,
+				mv, mv90, no_mr_med);
+		if (json) {
+			fputs(i ? ",\n  " : "[\n  ", json);
+			bench_json_open(&j, json);
+			bench_json_u64(&j, "mrs", o.counts[i]);
+			bench_json_u64(&j, "size", o.size);
+			bench_json_u64(&j, "extent", o.extent);
+			bench_json_dbl(&j, "revoke_us", rev);
+			bench_json_dbl(&j, "revoke_us_p90", rev90);
+			bench_json_dbl(&j, "move_us", mv);
+			bench_json_dbl(&j, "move_us_p90", mv90);
+			bench_json_dbl(&j, "move_us_no_mr", no_mr_med);
+			bench_json_close(&j);
+		}
+	}
+	fputc('\n', stderr);
+	if (json)
+		fputs("\n]\n", json);
+	rc = 0;
+out:
+	if (json)
+		fclose(json);
+	if (csv)
+		fclose(csv);
+	ibv_dealloc_pd(pd);
+close:
+	ibv_close_device(ctx);
+	return rc;
+}

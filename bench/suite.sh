@@ -1,0 +1,135 @@
+#!/bin/bash
+# The benchmark suite. Runs inside the rdma-pal guest (scripts/vm-run.sh) on
+# the soft-RoCE pair of tests/guest/rxe-pair.sh:
+#
+#   bench/suite.sh --bench PAL_BENCH --rdma-core-lib DIR --perftest DIR
+#                  [--quick] [--ivshmem]
+#
+# Writes into $RDMA_PAL_OUT (the VM's output share): topo.json,
+# reg.json/.csv, revoke.json/.csv, bw-<verb>-<memory>-<path>.json, the
+# side-by-side perftest runs perftest-*.json and pal_bench-*.json, and
+# suite.log. --quick shrinks every sweep to a smoke run (tests use it).
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/tests/guest/rxe-pair.sh"
+
+bench="" rdma_core_lib="" perftest="" quick=0 ivshmem=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--bench) bench=$2; shift ;;
+	--rdma-core-lib) rdma_core_lib=$2; shift ;;
+	--perftest) perftest=$2; shift ;;
+	--quick) quick=1 ;;
+	--ivshmem) ivshmem=1 ;;
+	*) echo "unknown argument: $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ -x "$bench" ] && [ -d "$rdma_core_lib" ] && [ -x "$perftest/ib_write_bw" ] || {
+	echo "usage: $0 --bench PAL_BENCH --rdma-core-lib DIR --perftest DIR" >&2
+	exit 2
+}
+bench=$(realpath "$bench") rdma_core_lib=$(realpath "$rdma_core_lib")
+perftest=$(realpath "$perftest")
+cd "${RDMA_PAL_OUT:?not in the rdma-pal guest}" || exit 1
+export LD_LIBRARY_PATH=$rdma_core_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export PATH=$(dirname "$rdma_core_lib")/bin:$PATH
+failed=0
+
+step() { echo "== $*" >&2; }
+fail() { echo "FAILED: $*" >&2; failed=$((failed + 1)); }
+
+# pair PORT ARGS...: pal_bench bw server in pal_b, client in pal_a.
+pair() {
+	local port=$1 i client=1
+	shift
+	in_b "$bench" bw --server $ADDR_B -p "$port" "$@" &
+	local server=$!
+	for i in $(seq 10); do
+		sleep 0.3
+		in_a "$bench" bw --client $ADDR_B -p "$port" "$@" && { client=0; break; }
+		kill -0 $server 2>/dev/null || break
+	done
+	wait $server || return 1
+	return $client
+}
+
+# perftest_pair PORT ARGS...: the patched perftest's ib_write_bw likewise.
+perftest_pair() {
+	local port=$1 i client=1 json=$2
+	shift 2
+	in_b "$perftest/ib_write_bw" -d rxe_b -R -p "$port" "$@" >/dev/null &
+	local server=$!
+	for i in $(seq 10); do
+		sleep 0.5
+		in_a "$perftest/ib_write_bw" -d rxe_a -R -p "$port" "$@" --out_json \
+			--out_json_file="$json" $ADDR_B && { client=0; break; }
+		kill -0 $server 2>/dev/null || break
+	done
+	wait $server || return 1
+	return $client
+}
+
+step "soft-RoCE pair"
+setup_rxe || { echo "no rxe pair" >&2; exit 1; }
+
+step "topology"
+vfio_bdf=""
+if [ "$ivshmem" = 1 ]; then
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1110 ] &&
+			vfio_bdf=$(basename "$d")
+	done
+fi
+"$bench" topo --device rxe_a ${vfio_bdf:+--exporter-pci $vfio_bdf} --out_json topo.json ||
+	fail topo
+cat topo.json >&2
+
+if [ "$quick" = 1 ]; then
+	reg_args=(-S 64K -r 2 -m udmabuf -m testexp:4K:1)
+	revoke_args=(-n 1 -n 4 -r 2)
+	bw_rw=(-s 65536 -n 100)
+	bw_send=(-s 65536 -n 100)
+	pt_args=(-s 65536 -n 100)
+else
+	reg_args=(-S 256M -r 5)
+	revoke_args=(-r 5)
+	bw_rw=(-a -D 0.3)
+	bw_send=(-a -n 100)
+	pt_args=(-s 65536 -n 2000)
+fi
+
+step "registration"
+in_a "$bench" reg -d rxe_a "${reg_args[@]}" --out_json reg.json --out_csv reg.csv || fail reg
+
+step "revoke"
+in_a "$bench" revoke -d rxe_a "${revoke_args[@]}" --out_json revoke.json \
+	--out_csv revoke.csv || fail revoke
+
+step "bandwidth"
+port=18700
+for verb in write read send; do
+	args=("${bw_rw[@]}")
+	[ "$verb" = send ] && args=("${bw_send[@]}")
+	# memory, path: the same udmabuf pages both ways, and the others as dma-bufs.
+	for mp in host:reg_mr udmabuf:reg_mr udmabuf:dmabuf heap:dmabuf testexp:64K:1:dmabuf; do
+		path=${mp##*:} mem=${mp%:*}
+		flags=()
+		[ "$path" = dmabuf ] && flags=(--dmabuf)
+		port=$((port + 1))
+		pair $port -V $verb -m "$mem" "${flags[@]}" "${args[@]}" \
+			--out_json "bw-$verb-${mem//:/_}-$path.json" || fail "bw $verb $mem $path"
+	done
+done
+
+step "side by side with perftest (ib_write_bw, 64 KiB)"
+perftest_pair 18800 perftest-host.json "${pt_args[@]}" || fail "perftest host"
+perftest_pair 18801 perftest-udmabuf.json "${pt_args[@]}" --dmabuf_mem=udmabuf ||
+	fail "perftest udmabuf"
+pair 18802 -V write -m host "${pt_args[@]}" --out_json pal_bench-host.json ||
+	fail "pal_bench host"
+pair 18803 -V write -m udmabuf --dmabuf "${pt_args[@]}" --out_json pal_bench-udmabuf.json ||
+	fail "pal_bench udmabuf"
+
+echo "suite: $failed step(s) failed" >&2
+[ "$failed" = 0 ]

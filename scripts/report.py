@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""Turn the benchmark suite's JSON (bench/suite.sh) into the report.
+
+    scripts/report.py RESULTS_DIR
+
+Reads RESULTS_DIR/*.json, checks that the numbers are consistent (bytes over
+time is the reported bandwidth, everything positive), writes plots as PNG and
+SVG with gnuplot, and RESULTS_DIR/report.md with the summary tables and the
+PAL/baseline ratios. Exits non-zero if a file is missing or inconsistent.
+"""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+MIB = 1 << 20
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def results_of(bw):
+    r = bw["results"]
+    return r if isinstance(r, list) else [r]
+
+
+def check_bw(name, bw, problems):
+    """bytes / time must give the reported average, every number positive."""
+    for r in results_of(bw):
+        for key in ("MsgSize", "n_iterations", "BW_average", "BW_peak", "MsgRate"):
+            if not float(r[key]) > 0:
+                problems.append(f"{name}: {key} = {r[key]} at {r['MsgSize']} B")
+        if "seconds" in r and float(r["seconds"]) > 0:
+            avg = r["MsgSize"] * r["n_iterations"] / r["seconds"] / MIB
+            if abs(avg - r["BW_average"]) > 0.01 * avg + 0.01:
+                problems.append(f"{name}: BW_average {r['BW_average']} but bytes/time = {avg:.2f}")
+        if float(r["BW_peak"]) + 1e-9 < float(r["BW_average"]) * 0.999:
+            problems.append(f"{name}: peak {r['BW_peak']} below average {r['BW_average']}")
+
+
+def gnuplot(script, out_base):
+    for term, ext in (("pngcairo size 900,600", "png"), ("svg size 900,600", "svg")):
+        full = f"set terminal {term}\nset output '{out_base}.{ext}'\n" + script
+        subprocess.run(["gnuplot"], input=full, text=True, check=True)
+
+
+def plot_reg(d, reg):
+    specs = sorted({r["memory"] for r in reg}, key=lambda s: [x["memory"] for x in reg].index(s))
+    lines, data = [], os.path.join(d, "reg.dat")
+    with open(data, "w") as f:
+        for i, spec in enumerate(specs):
+            f.write(f"# {spec}\n")
+            for r in (x for x in reg if x["memory"] == spec):
+                f.write(f"{r['size']} {r['reg_us_pal']} {r['reg_us_baseline']}\n")
+            f.write("\n\n")
+            lines.append(f"'{data}' index {i} using 1:2 with linespoints title '{spec}: dma-buf (PAL)'")
+            lines.append(f"'{data}' index {i} using 1:3 with linespoints dt 2 title '{spec}: ibv_reg_mr'")
+    big = max(r["size"] for r in reg)
+    ratios = [r["ratio_pal_over_baseline"] for r in reg if r["size"] == big]
+    label = f"PAL/baseline at {big >> 20} MiB: " + ", ".join(f"{x:.2f}" for x in ratios)
+    gnuplot(f"""set title 'MR registration time vs size (soft-RoCE)'
+set logscale xy
+set xlabel 'MR size [bytes]'
+set ylabel 'registration time [us], median'
+set key top left font ',8'
+set label 1 '{label}' at graph 0.02, graph 0.03 font ',9'
+plot {', '.join(lines)}
+""", os.path.join(d, "reg"))
+
+
+def plot_bw(d, verb, runs):
+    lines, data = [], os.path.join(d, f"bw-{verb}.dat")
+    with open(data, "w") as f:
+        for i, (name, bw) in enumerate(runs):
+            f.write(f"# {name}\n")
+            for r in results_of(bw):
+                f.write(f"{r['MsgSize']} {r['BW_average']}\n")
+            f.write("\n\n")
+            lines.append(f"'{data}' index {i} using 1:2 with linespoints title '{name}'")
+    gnuplot(f"""set title 'RDMA {verb.upper()} bandwidth vs message size (soft-RoCE)'
+set logscale x 2
+set xlabel 'message size [bytes]'
+set ylabel 'BW average [MiB/s]'
+set key top left font ',8'
+set label 1 '{bw_ratio_label(runs)}' at graph 0.02, graph 0.95 font ',9'
+plot {', '.join(lines)}
+""", os.path.join(d, f"bw-{verb}"))
+
+
+def bw_at(bw, size):
+    for r in results_of(bw):
+        if r["MsgSize"] == size:
+            return r["BW_average"]
+    return None
+
+
+def bw_ratio_label(runs):
+    by = dict(runs)
+    pal, base = by.get("udmabuf dma-buf"), by.get("udmabuf reg_mr")
+    if not pal or not base:
+        return ""
+    size = max(r["MsgSize"] for r in results_of(pal))
+    a, b = bw_at(pal, size), bw_at(base, size)
+    return f"udmabuf dma-buf/reg_mr at {size} B: {a / b:.2f}" if a and b else ""
+
+
+def plot_revoke(d, rev):
+    data = os.path.join(d, "revoke.dat")
+    with open(data, "w") as f:
+        for r in rev:
+            f.write(f"{r['mrs']} {r['revoke_us']} {r['move_us']} {r['move_us_no_mr']}\n")
+    gnuplot(f"""set title 'Revoke and move latency vs MRs on the buffer (soft-RoCE)'
+set logscale xy
+set xlabel 'MRs on the buffer'
+set ylabel 'time until every MR is invalidated [us], median'
+set key top left
+plot '{data}' using 1:2 with linespoints title 'revoke (pinned MRs)', \\
+     '{data}' using 1:3 with linespoints title 'move (on-demand MRs)', \\
+     '{data}' using 1:4 with lines dt 2 title 'move with no MR (allocation + copy)'
+""", os.path.join(d, "revoke"))
+
+
+def main():
+    d = sys.argv[1]
+    problems, md = [], []
+    need = ["topo.json", "reg.json", "revoke.json", "perftest-host.json",
+            "perftest-udmabuf.json", "pal_bench-host.json", "pal_bench-udmabuf.json"]
+    for n in need:
+        if not os.path.exists(os.path.join(d, n)):
+            problems.append(f"missing {n}")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 1
+
+    topo = load(os.path.join(d, "topo.json"))
+    reg = load(os.path.join(d, "reg.json"))
+    rev = load(os.path.join(d, "revoke.json"))
+    md.append("# rdma-pal benchmark report (soft-RoCE in the guest)\n")
+    md.append(f"Topology: {topo['cores']} cores, {topo['numa_nodes']} NUMA node(s); RDMA device "
+              f"{topo['rdma_device']} on netdev {topo['rdma_netdev'] or '-'} (PCI {topo['rdma_pci']}); "
+              f"exporter {topo['exporter_pci']}; P2P route: {topo['p2p_route']}.\n")
+
+    md.append("## Registration (median of repetitions)\n")
+    md.append("| memory | size | extents | dma-buf reg [us] | ibv_reg_mr [us] | baseline memory | PAL/baseline |")
+    md.append("|---|---:|---:|---:|---:|---|---:|")
+    for r in reg:
+        for key in ("reg_us_pal", "reg_us_baseline"):
+            if not r[key] > 0:
+                problems.append(f"reg {r['memory']} {r['size']}: {key} = {r[key]}")
+        md.append(f"| {r['memory']} | {r['size']} | {r['extents']} | {r['reg_us_pal']:.1f} | "
+                  f"{r['reg_us_baseline']:.1f} | {r['baseline_memory']} | "
+                  f"{r['ratio_pal_over_baseline']:.3f} |")
+    plot_reg(d, reg)
+
+    md.append("\n## Revoke and move (median)\n")
+    md.append("| MRs | revoke [us] | move [us] | move, no MR [us] |")
+    md.append("|---:|---:|---:|---:|")
+    for r in rev:
+        md.append(f"| {r['mrs']} | {r['revoke_us']:.1f} | {r['move_us']:.1f} | {r['move_us_no_mr']:.1f} |")
+        if not r["revoke_us"] > 0:
+            problems.append(f"revoke {r['mrs']}: {r['revoke_us']}")
+    plot_revoke(d, rev)
+
+    md.append("\n## Bandwidth (BW average, MiB/s)\n")
+    for verb in ("write", "read", "send"):
+        runs = []
+        for path in sorted(glob.glob(os.path.join(d, f"bw-{verb}-*.json"))):
+            name = os.path.basename(path)[len(f"bw-{verb}-"):-len(".json")]
+            mem, how = name.rsplit("-", 1)
+            bw = load(path)
+            check_bw(os.path.basename(path), bw, problems)
+            runs.append((f"{mem.replace('_', ':')} {'dma-buf' if how == 'dmabuf' else 'reg_mr'}", bw))
+        if not runs:
+            problems.append(f"no bandwidth results for {verb}")
+            continue
+        sizes = [r["MsgSize"] for r in results_of(runs[0][1])]
+        show = [s for s in sizes if s in (64, 4096, 65536, 1 << 20, 8 << 20)] or sizes
+        md.append(f"### {verb.upper()}\n")
+        md.append("| memory, registration | " + " | ".join(f"{s} B" for s in show) + " |")
+        md.append("|---|" + "---:|" * len(show))
+        for name, bw in runs:
+            md.append(f"| {name} | " + " | ".join(
+                f"{bw_at(bw, s):.1f}" if bw_at(bw, s) else "-" for s in show) + " |")
+        label = bw_ratio_label(runs)
+        if label:
+            md.append(f"\n{label}\n")
+        plot_bw(d, verb, runs)
+
+    md.append("\n## Side by side with perftest (ib_write_bw, same VM, same size)\n")
+    md.append("| memory | perftest BW average | pal_bench BW average | pal_bench/perftest |")
+    md.append("|---|---:|---:|---:|")
+    for mem in ("host", "udmabuf"):
+        pt, pb = load(os.path.join(d, f"perftest-{mem}.json")), load(os.path.join(d, f"pal_bench-{mem}.json"))
+        check_bw(f"pal_bench-{mem}", pb, problems)
+        a, b = float(results_of(pt)[0]["BW_average"]), float(results_of(pb)[0]["BW_average"])
+        md.append(f"| {mem}{' (dma-buf)' if mem != 'host' else ''} | {a:.1f} | {b:.1f} | {b / a:.2f} |")
+
+    md.append("\nPlots: reg.png/.svg, bw-write/read/send.png/.svg, revoke.png/.svg. "
+              "Numbers are from a TCG-emulated guest: compare paths with each other, not with hardware.\n")
+    with open(os.path.join(d, "report.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+    if problems:
+        print("inconsistent results:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 1
+    print(f"report: {os.path.join(d, 'report.md')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+# shellcheck shell=bash
+# Two soft-RoCE hosts in one guest: network namespaces pal_a (10.77.0.1)
+# and pal_b (10.77.0.2) joined by a veth pair, with rxe_a and rxe_b on the
+# two ends. Sourced by tests/guest/run.sh and bench/suite.sh.
+
+ADDR_A=10.77.0.1
+ADDR_B=10.77.0.2
+
+in_a() { ip netns exec pal_a "$@"; }
+in_b() { ip netns exec pal_b "$@"; }
+
+port_active() {
+	ibv_devinfo -d "$1" 2>/dev/null | grep -q 'state:.*PORT_ACTIVE'
+}
+
+setup_rxe() {
+	ip netns add pal_a && ip netns add pal_b &&
+	ip link add veth_a netns pal_a type veth peer name veth_b netns pal_b &&
+	in_a ip addr add $ADDR_A/24 dev veth_a &&
+	in_b ip addr add $ADDR_B/24 dev veth_b &&
+	in_a ip link set lo up && in_b ip link set lo up &&
+	in_a ip link set veth_a up && in_b ip link set veth_b up &&
+	in_a rdma link add rxe_a type rxe netdev veth_a &&
+	in_b rdma link add rxe_b type rxe netdev veth_b || return 1
+	local i
+	# Seconds under TCG while the host is busy.
+	for i in $(seq 150); do
+		port_active rxe_a && port_active rxe_b && return 0
+		sleep 0.2
+	done
+	echo "rxe ports did not become active"
+	return 1
+}
