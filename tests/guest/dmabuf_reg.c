@@ -19,7 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <linux/dma-buf-pal-test.h>
@@ -39,6 +42,9 @@ enum fd_kind {
 	FD_MINUS_ONE,	/* -1, as UCX probes */
 	FD_MEMFD,	/* an open file that is not a dma-buf */
 	FD_CLOSED,	/* a number with no open file */
+	FD_SOCKET,	/* a socket */
+	FD_DEVNULL,	/* /dev/null */
+	FD_EVENTFD,	/* an eventfd */
 };
 
 struct reg_case {
@@ -56,6 +62,8 @@ struct reg_case {
 	bool iova_is_offset;
 	int access;
 	int expect;		/* errno, or 0 for success */
+	bool twice;		/* register the same range a second time */
+	bool close_fd;		/* close the dma-buf fd once registered */
 };
 
 static const struct reg_case cases[] = {
@@ -107,6 +115,31 @@ static const struct reg_case cases[] = {
 	  .iova_is_offset = true },
 	{ "relaxed ordering", "udmabuf", MiB, .access = RW | IBV_ACCESS_RELAXED_ORDERING,
 	  .iova_is_offset = true },
+	{ "socket instead of a dma-buf: EBADF", "udmabuf", MiB, .fd = FD_SOCKET, .access = RW,
+	  .expect = EBADF },
+	{ "/dev/null instead of a dma-buf: EBADF", "udmabuf", MiB, .fd = FD_DEVNULL,
+	  .access = RW, .expect = EBADF },
+	{ "eventfd instead of a dma-buf: EBADF", "udmabuf", MiB, .fd = FD_EVENTFD,
+	  .access = RW, .expect = EBADF },
+	{ "the last page only", "heap", MiB, .offset = MiB - 4096, .length = 4096,
+	  .iova_is_offset = true, .access = RW },
+	{ "window across two hugetlb folios", "udmabuf-huge", 4 * MiB,
+	  .offset = 2 * MiB - 4096, .length = 8192, .iova_is_offset = true, .access = RW },
+	{ "the same range twice", "testexp", MiB, 64 * KiB, .twice = true, .access = RW,
+	  .iova_is_offset = true },
+	{ "the same range twice, on demand", "udmabuf", MiB, .twice = true,
+	  .access = RW | IBV_ACCESS_ON_DEMAND, .iova_is_offset = true },
+	{ "dma-buf fd closed right after registering", "testexp", MiB, 64 * KiB,
+	  .close_fd = true, .access = RW, .iova_is_offset = true },
+	{ "on demand with remote atomics on RAM", "testexp", MiB, 2 * MiB,
+	  .access = RW | IBV_ACCESS_REMOTE_ATOMIC | IBV_ACCESS_ON_DEMAND,
+	  .iova_is_offset = true },
+	{ "test exporter offering only sg_tables, on demand: EOPNOTSUPP", "testexp", MiB,
+	  64 * KiB, DMA_BUF_PAL_TEST_MODE_SGT, .access = RW | IBV_ACCESS_ON_DEMAND,
+	  .expect = EOPNOTSUPP },
+	{ "window past the end of a test exporter buffer: EINVAL", "testexp", MiB, 64 * KiB,
+	  .offset = 64 * KiB, .iova_is_offset = true, .length = MiB, .access = RW,
+	  .expect = EINVAL },
 };
 
 /* Cases only run with --vfio: a BAR is CPU-accessible MMIO. */
@@ -141,6 +174,15 @@ static int case_fd(const struct reg_case *c, const struct pal_mem *mem, int *mem
 		return *memfd;
 	case FD_CLOSED:
 		return 1000;	/* run.sh runs us with few fds open */
+	case FD_SOCKET:
+		*memfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		return *memfd;
+	case FD_DEVNULL:
+		*memfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+		return *memfd;
+	case FD_EVENTFD:
+		*memfd = eventfd(0, EFD_CLOEXEC);
+		return *memfd;
 	default:
 		return mem->dmabuf_fd;
 	}
@@ -227,6 +269,20 @@ static int run_case(const struct reg_case *c, struct ibv_pd *pd, struct pal_mem 
 		       mr->length, mr->addr, (unsigned long long)length,
 		       (unsigned long long)c->offset);
 		rc = -1;
+	}
+	if (mr && c->twice) {
+		struct ibv_mr *again = ibv_reg_dmabuf_mr(pd, c->offset, length, iova, fd,
+							 c->access);
+
+		if (!again || ibv_dereg_mr(again)) {
+			printf("# second registration of the range: %s\n", strerror(errno));
+			rc = -1;
+		}
+	}
+	if (mr && c->close_fd) {
+		/* The MR holds the dma-buf: the fd is not needed any more. */
+		close(mem->dmabuf_fd);
+		mem->dmabuf_fd = -1;
 	}
 	if (mr && show_restrack && check_restrack(c))
 		rc = -1;
