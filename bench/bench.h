@@ -48,5 +48,6 @@ int bench_bw(int argc, char **argv);
 int bench_reg(int argc, char **argv);
 int bench_revoke(int argc, char **argv);
 int bench_topo(int argc, char **argv);
+int bench_import(int argc, char **argv);
 
 #endif

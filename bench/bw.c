@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <rdma_pal/conn.h>
+#include <rdma_pal/testexp.h>
 
 #include "bench.h"
 
@@ -281,9 +282,14 @@ static void bw_print_header(const struct bw_opts *o, const char *device)
 }
 
 static void bw_json(FILE *f, const struct bw_opts *o, const char *device,
-		    const struct bw_result *res, size_t n)
+		    const struct bw_buf *b, const struct bw_result *res, size_t n)
 {
+	uint32_t extents = 0;
 	struct bench_json j;
+
+	/* Ranges of the exporter's list; 0 where it offers none. */
+	if (b->mem.dmabuf_fd >= 0 && pal_dmabuf_inspect(b->mem.dmabuf_fd, &extents, NULL))
+		extents = 0;
 
 	fprintf(f, "{\n\"test_info\": ");
 	bench_json_open(&j, f);
@@ -296,6 +302,10 @@ static void bw_json(FILE *f, const struct bw_opts *o, const char *device,
 	bench_json_str(&j, "registration", o->dmabuf ? "ibv_reg_dmabuf_mr" : "ibv_reg_mr");
 	bench_json_str(&j, "import_path", o->dmabuf ? "pal" : "pages");
 	bench_json_str(&j, "mr_mode", !o->dmabuf ? "pinned" : o->on_demand ? "on_demand" : "pinned");
+	bench_json_u64(&j, "buffer_bytes", b->mem.size);
+	bench_json_u64(&j, "extents", extents);
+	/* rxe keeps 4 KiB pages for ibv_reg_mr MRs and extents for dma-buf ones. */
+	bench_json_u64(&j, "page_size", 4096);
 	bench_json_close(&j);
 	/* perftest writes one "results" object for one size; -a adds an array. */
 	fprintf(f, ",\n\"results\": ");
@@ -362,7 +372,7 @@ static int bw_client(const struct bw_opts *o)
 			perror(o->json);
 			goto out;
 		}
-		bw_json(f, o, device, res, n);
+		bw_json(f, o, device, &b, res, n);
 		fclose(f);
 	}
 	rc = 0;

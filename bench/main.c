@@ -2,7 +2,7 @@
 /*
  * pal_bench: benchmarks of dma-buf MRs imported as physical address lists.
  *
- *   pal_bench bw|reg|revoke|topo [options]     (--help after each)
+ *   pal_bench bw|reg|revoke|topo|import [options]   (--help after each)
  *   pal_bench --backends                       the memory backends
  */
 #include <string.h>
@@ -17,6 +17,7 @@ static void usage(void)
 		"  reg     MR registration time vs size and layout, dma-buf vs ibv_reg_mr\n"
 		"  revoke  time to revoke or move a buffer with 1..N MRs on it\n"
 		"  topo    NUMA and PCI locality of the RDMA device and the exporter\n"
+		"  import  kernel import cost for a DMA device: list vs sg_table path\n"
 		"  --backends  list the memory backends (-m BACKEND[:EXTENT[:SEED]])\n"
 		"'pal_bench COMMAND --help' explains each command's flags.\n");
 }
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
 		return bench_revoke(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "topo"))
 		return bench_topo(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "import"))
+		return bench_import(argc - 1, argv + 1);
 	usage();
 	return 2;
 }

@@ -123,10 +123,43 @@ plot '{data}' using 1:2 with linespoints title 'revoke (pinned MRs)', \\
 """, os.path.join(d, "revoke"))
 
 
+def plot_import(d, imp):
+    extents = sorted({r["extent_size"] for r in imp})
+    lines, data = [], os.path.join(d, "import.dat")
+    with open(data, "w") as f:
+        idx = 0
+        for e in extents:
+            for path in ("pal", "sgt"):
+                f.write(f"# extent {e} {path}\n")
+                for r in (x for x in imp if x["extent_size"] == e and x["path"] == path):
+                    f.write(f"{r['size']} {r['import_us'] + r['geometry_us']}\n")
+                f.write("\n\n")
+                name = "list" if path == "pal" else "sg_table"
+                lines.append(f"'{data}' index {idx} using 1:2 with linespoints "
+                             f"{'' if path == 'pal' else 'dt 2 '}title '{e >> 10} KiB extents, {name}'")
+                idx += 1
+    big = max(r["size"] for r in imp)
+    ratios = []
+    for e in extents:
+        p = [r for r in imp if r["size"] == big and r["extent_size"] == e]
+        pal = next((r for r in p if r["path"] == "pal"), None)
+        sgt = next((r for r in p if r["path"] == "sgt"), None)
+        if pal and sgt:
+            ratios.append(f"{e >> 10}K: {(pal['import_us'] + pal['geometry_us']) / (sgt['import_us'] + sgt['geometry_us']):.2f}")
+    gnuplot(f"""set title 'Kernel import of a dma-buf MR for a DMA device (import + geometry)'
+set logscale xy
+set xlabel 'MR size [bytes]'
+set ylabel 'time [us], median'
+set key top left font ',8'
+set label 1 'list/sg_table at {big >> 20} MiB: {", ".join(ratios)}' at graph 0.02, graph 0.03 font ',9'
+plot {', '.join(lines)}
+""", os.path.join(d, "import"))
+
+
 def main():
     d = sys.argv[1]
     problems, md = [], []
-    need = ["topo.json", "reg.json", "revoke.json", "perftest-host.json",
+    need = ["topo.json", "reg.json", "revoke.json", "import.json", "perftest-host.json",
             "perftest-udmabuf.json", "pal_bench-host.json", "pal_bench-udmabuf.json"]
     for n in need:
         if not os.path.exists(os.path.join(d, n)):
@@ -155,6 +188,26 @@ def main():
                   f"{r['ratio_pal_over_baseline']:.3f} |")
     plot_reg(d, reg)
 
+    imp = load(os.path.join(d, "import.json"))
+    md.append("\n## Kernel import for a DMA-capable device: list vs sg_table (median)\n")
+    md.append("Measured by the series' /dev/ib_umem_import_test for a PCI function of the guest "
+              "(no IOMMU: one extent per range); the same shuffled test exporter buffer both ways.\n")
+    md.append("| size | extent | path | import [us] | geometry [us] | extents | page size | blocks | metadata [B] |")
+    md.append("|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+    for r in imp:
+        for key in ("import_us", "geometry_us"):
+            if not r[key] > 0:
+                problems.append(f"import {r['size']} {r['path']}: {key} = {r[key]}")
+        md.append(f"| {r['size']} | {r['extent_size']} | {'list' if r['path'] == 'pal' else 'sg_table'} | "
+                  f"{r['import_us']:.1f} | {r['geometry_us']:.1f} | {r['extents']} | {r['page_size']} | "
+                  f"{r['blocks']} | {r['meta_bytes']} |")
+    for a in (x for x in imp if x["path"] == "pal"):
+        b = next((x for x in imp if x["path"] == "sgt" and x["size"] == a["size"]
+                  and x["extent_size"] == a["extent_size"]), None)
+        if b and (a["page_size"] != b["page_size"] or a["blocks"] != b["blocks"]):
+            problems.append(f"import {a['size']}/{a['extent_size']}: paths disagree on geometry")
+    plot_import(d, imp)
+
     md.append("\n## Revoke and move (median)\n")
     md.append("| MRs | revoke [us] | move [us] | move, no MR [us] |")
     md.append("|---:|---:|---:|---:|")
@@ -176,6 +229,13 @@ def main():
         if not runs:
             problems.append(f"no bandwidth results for {verb}")
             continue
+        with open(os.path.join(d, f"bw-{verb}.csv"), "w") as f:
+            f.write("memory,registration,MsgSize,n_iterations,BW_peak,BW_average,MsgRate\n")
+            for name, bw in runs:
+                mem, how = name.rsplit(" ", 1)
+                for r in results_of(bw):
+                    f.write(f"{mem},{how},{r['MsgSize']},{r['n_iterations']},{r['BW_peak']},"
+                            f"{r['BW_average']},{r['MsgRate']}\n")
         sizes = [r["MsgSize"] for r in results_of(runs[0][1])]
         show = [s for s in sizes if s in (64, 4096, 65536, 1 << 20, 8 << 20)] or sizes
         md.append(f"### {verb.upper()}\n")
@@ -198,7 +258,7 @@ def main():
         a, b = float(results_of(pt)[0]["BW_average"]), float(results_of(pb)[0]["BW_average"])
         md.append(f"| {mem}{' (dma-buf)' if mem != 'host' else ''} | {a:.1f} | {b:.1f} | {b / a:.2f} |")
 
-    md.append("\nPlots: reg.png/.svg, bw-write/read/send.png/.svg, revoke.png/.svg. "
+    md.append("\nPlots: reg.png/.svg, import.png/.svg, bw-write/read/send.png/.svg, revoke.png/.svg. "
               "Numbers are from a TCG-emulated guest: compare paths with each other, not with hardware.\n")
     with open(os.path.join(d, "report.md"), "w") as f:
         f.write("\n".join(md) + "\n")

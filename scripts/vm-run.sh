@@ -20,6 +20,8 @@
 #   --smp N          guest CPUs (default 2)
 #   --append ARGS    extra kernel command line
 #   --qemu-arg ARG   extra QEMU argument (repeatable)
+#   --iommu          add QEMU's emulated Intel IOMMU (intel_iommu=on): DMA
+#                    mappings go through IOVA
 #   --ivshmem SIZE   add an ivshmem-plain PCI device whose BAR 2 is SIZE of
 #                    shared memory (a file in OUT), for vfio-pci BAR tests
 #
@@ -39,6 +41,7 @@ smp=2
 append=""
 qemu_extra=()
 ivshmem=""
+iommu=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift ;;
@@ -51,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--append) append="$append $2"; shift ;;
 	--qemu-arg) qemu_extra+=("$2"); shift ;;
 	--ivshmem) ivshmem=$2; shift ;;
+	--iommu) iommu=1 ;;
 	--) shift; break ;;
 	-h|--help) sed -n '2,30p' "$0"; exit 0 ;;
 	*) die "unknown argument: $1 (the guest command goes after --)" ;;
@@ -86,12 +90,18 @@ boot() {
 		devices=(-object "memory-backend-file,id=ivmem,share=on,mem-path=$dir/ivshmem.mem,size=$ivshmem"
 			 -device ivshmem-plain,memdev=ivmem)
 	fi
+	local iommu_args=() iommu_cmdline=""
+	if [ "$iommu" = 1 ]; then
+		# QEMU wants it before every other PCI device.
+		iommu_args=(-device intel-iommu,intremap=off)
+		iommu_cmdline=" intel_iommu=on"
+	fi
 	local cmdline="console=ttyS0 root=/dev/root rootfstype=9p"
 	cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro"
 	cmdline+=" init=$RDMA_PAL_TOP/scripts/guest-init.sh panic=-1 oops=panic"
-	cmdline+=" hung_task_panic=0 udmabuf.size_limit_mb=2048 hugepages=32$append"
+	cmdline+=" hung_task_panic=0 udmabuf.size_limit_mb=2048 hugepages=32$iommu_cmdline$append"
 	timeout --kill-after=10 "$limit" qemu-system-x86_64 \
-		-machine q35 "${accel_args[@]}" -smp "$smp" -m "$mem" \
+		-machine q35 "${accel_args[@]}" "${iommu_args[@]}" -smp "$smp" -m "$mem" \
 		-nodefaults -display none -no-reboot \
 		-kernel "$kernel" -append "$cmdline" \
 		-serial "file:$dir/console.log" \

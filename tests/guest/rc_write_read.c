@@ -169,14 +169,6 @@ static int region_init(struct region *r, struct ibv_pd *pd,
 	return 0;
 }
 
-/* Host memory for small local buffers (atomic results). */
-static int host_region_init(struct region *r, struct ibv_pd *pd, size_t size)
-{
-	const struct options host = { .backend = "host" };
-
-	return region_init(r, pd, &host, size, size);
-}
-
 /* The address a work request uses for byte off of a region: MR addresses. */
 static void *region_addr(const struct region *r, size_t off)
 {
@@ -365,9 +357,10 @@ static int run_client(const struct options *o)
 	}
 	if (o->client_backend)
 		local.backend = o->client_backend;
+	/* Atomic results land in the same kind of memory as the data. */
 	if (region_init(&src, conn.pd, &local, o->size, o->size) ||
 	    region_init(&dst, conn.pd, &local, o->size, o->size) ||
-	    host_region_init(&res, conn.pd, sizeof(uint64_t)))
+	    region_init(&res, conn.pd, &local, 4096, sizeof(uint64_t)))
 		goto out;
 	pal_pattern_fill(src.mem.cpu, o->size, CLIENT_SEED, 0);
 	memset(dst.mem.cpu, 0, o->size);

@@ -2,7 +2,11 @@
 # The guest test suite. Runs inside the rdma-pal guest (scripts/vm-run.sh):
 #
 #   tests/guest/run.sh --bin DIR --rdma-core-lib DIR --perftest DIR
-#                      [--only REGEX] [--debug-kernel]
+#                      [--only REGEX] [--debug-kernel] [--iommu]
+#
+# --iommu: the guest has an emulated IOMMU (vm-run.sh --iommu); the umem
+# import tests then check the IOVA path instead of comparing the list and
+# sg_table paths address for address.
 #
 # Every program runs on the patched rdma-core (scripts/userspace-tree.sh
 # rdma-core): its lib/ directory comes first on LD_LIBRARY_PATH, so the
@@ -24,6 +28,7 @@ rdma_core_lib=""
 perftest=""
 only="."
 debug_kernel=0
+iommu=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--bin) bin=$2; shift ;;
@@ -31,6 +36,7 @@ while [ $# -gt 0 ]; do
 	--perftest) perftest=$2; shift ;;
 	--only) only=$2; shift ;;
 	--debug-kernel) debug_kernel=1 ;;
+	--iommu) iommu=1 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -339,6 +345,52 @@ run_test "perftest: ib_read_bw on system-heap dma-buf MRs, JSON parses" \
 	t_perftest read heap 18541
 run_test "perftest: ib_send_bw on test exporter dma-buf MRs (64 KiB extents, shuffled)" \
 	t_perftest send testexp:65536:7 18542
+# umem_import ARGS: the ib_umem import test device, DMA-mapping for the
+# virtio-rng PCI function every guest has.
+t_umem_import() {
+	local rng="" d
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1005 ] &&
+			rng=$(basename "$d")
+	done
+	[ -n "$rng" ] || { echo "no virtio-rng PCI function"; return 1; }
+	"$bin/umem_import" --pci "$rng" "$@"
+}
+t_umem_import_vfio() {
+	local bdf
+	bdf=$(vfio_ivshmem) || return 1
+	t_umem_import --backend vfio --vfio "$bdf" "$@"
+}
+if [ "$iommu" = 0 ]; then
+	run_test "umem import (DMA device): list and sg_table paths agree, test exporter 64 KiB extents" \
+		t_umem_import --backend testexp --size $((4 * mib)) --extent-size $((64 << 10))
+	run_test "umem import (DMA device): ... shuffled 64 KiB extents" \
+		t_umem_import --backend testexp --size $((4 * mib)) --extent-size $((64 << 10)) --shuffle 3
+	run_test "umem import (DMA device): ... 2 MiB extents give 2 MiB pages" \
+		t_umem_import --backend testexp --size $((8 * mib)) --extent-size $((2 * mib))
+	run_test "umem import (DMA device): ... udmabuf" t_umem_import --backend udmabuf --size $((4 * mib))
+	run_test "umem import (DMA device): ... system heap" t_umem_import --backend heap --size $((4 * mib))
+	run_test "umem import (DMA device): ... unaligned window" \
+		t_umem_import --backend testexp --size $mib --extent-size $((64 << 10)) \
+		--offset 4096 --length $((64 << 10)) --iova 4096
+	run_test "umem import (DMA device): exporter without lists falls back to sg_table" \
+		t_umem_import --backend testexp --size $mib --mode sgt --path pal --expect-fallback
+	run_test "umem import (DMA device): sg_table path refused by a list-only exporter (EOPNOTSUPP)" \
+		t_umem_import --backend testexp --size $mib --mode pal --path sgt --expect EOPNOTSUPP
+	run_test "umem import (DMA device): vfio BAR to another device: no P2P route here (EOPNOTSUPP)" \
+		t_umem_import_vfio --size $mib --path pal --expect EOPNOTSUPP
+else
+	run_test "umem import (IOMMU): list path is one IOVA extent, 64 KiB extents shuffled" \
+		t_umem_import --iommu --backend testexp --size $((4 * mib)) \
+		--extent-size $((64 << 10)) --shuffle 3
+	run_test "umem import (IOMMU): ... 4 KiB extents shuffled, unaligned window" \
+		t_umem_import --iommu --backend testexp --size $mib --extent-size 4096 --shuffle 1 \
+		--offset 4096 --length $((64 << 10)) --iova 4096
+	run_test "umem import (IOMMU): ... udmabuf" \
+		t_umem_import --iommu --backend udmabuf --size $((4 * mib))
+	run_test "umem import (IOMMU): ... system heap" \
+		t_umem_import --iommu --backend heap --size $((4 * mib))
+fi
 run_test "revoke: pinned MR under traffic: peer gets an error, nothing written after revoke" \
 	t_revoke 18530 --action revoke -- --expect error
 run_test "revoke: on-demand MR under traffic: peer gets an error, nothing written after revoke" \
