@@ -32,5 +32,7 @@ echo "$rc" >/run/out/status
 echo "rdma-pal guest: payload exited $rc at $(cut -d' ' -f1 /proc/uptime) s uptime" >/dev/console
 sync
 cd / && umount /run/out
+# Power off with builtins only: once the poweroff starts, the 9p root may be
+# gone, and an exec failing then (seen: sleep got EIO) kills init, a panic.
 echo o >/proc/sysrq-trigger
-sleep 10
+while :; do read -r -t 1 _ </dev/console || :; done

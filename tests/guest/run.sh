@@ -363,11 +363,13 @@ t_umem_import_vfio() {
 }
 if [ "$iommu" = 0 ]; then
 	run_test "umem import (DMA device): list and sg_table paths agree, test exporter 64 KiB extents" \
-		t_umem_import --backend testexp --size $((4 * mib)) --extent-size $((64 << 10))
+		t_umem_import --backend testexp --size $((4 * mib)) --extent-size $((64 << 10)) \
+		--expect-pgsz 4096
 	run_test "umem import (DMA device): ... shuffled 64 KiB extents" \
 		t_umem_import --backend testexp --size $((4 * mib)) --extent-size $((64 << 10)) --shuffle 3
 	run_test "umem import (DMA device): ... 2 MiB extents give 2 MiB pages" \
-		t_umem_import --backend testexp --size $((8 * mib)) --extent-size $((2 * mib))
+		t_umem_import --backend testexp --size $((8 * mib)) --extent-size $((2 * mib)) \
+		--expect-pgsz $((2 * mib))
 	run_test "umem import (DMA device): ... udmabuf" t_umem_import --backend udmabuf --size $((4 * mib))
 	run_test "umem import (DMA device): ... system heap" t_umem_import --backend heap --size $((4 * mib))
 	run_test "umem import (DMA device): ... unaligned window" \
@@ -382,7 +384,7 @@ if [ "$iommu" = 0 ]; then
 else
 	run_test "umem import (IOMMU): list path is one IOVA extent, 64 KiB extents shuffled" \
 		t_umem_import --iommu --backend testexp --size $((4 * mib)) \
-		--extent-size $((64 << 10)) --shuffle 3
+		--extent-size $((64 << 10)) --shuffle 3 --expect-pgsz $((2 * mib))
 	run_test "umem import (IOMMU): ... 4 KiB extents shuffled, unaligned window" \
 		t_umem_import --iommu --backend testexp --size $mib --extent-size 4096 --shuffle 1 \
 		--offset 4096 --length $((64 << 10)) --iova 4096

@@ -8,6 +8,7 @@
  *               [--shuffle SEED] [--mode both|pal|sgt] [--offset B] [--length B]
  *               [--iova A] [--path both|pal|sgt] [--vfio BDF]
  *               [--expect ERRNO] [--expect-fallback] [--iommu]
+ *               [--expect-pgsz BYTES]
  *
  * --path both (default) requires both imports to succeed with the same page
  * size and the same number of blocks, and the list path to need no more
@@ -15,6 +16,7 @@
  * import(s) asked for to fail with it. --expect-fallback requires a list
  * import to fall back to the sg_table path (an exporter without lists).
  * --vfio names the vfio-pci device of the "vfio" backend (its BAR 2).
+ * --expect-pgsz requires the list path to choose that HW page size.
  * --iommu: the device sits behind an IOMMU, so each path gets its own IOVA
  * layout and the page sizes may differ: the list path must then map the
  * window as one extent and need no more blocks than the sg_table path.
@@ -71,12 +73,13 @@ int main(int argc, char **argv)
 		{ "expect-fallback", no_argument, NULL, 'F' },
 		{ "vfio", required_argument, NULL, 'v' },
 		{ "iommu", no_argument, NULL, 'I' },
+		{ "expect-pgsz", required_argument, NULL, 'g' },
 		{ 0 }
 	};
 	struct pal_mem_params params = { .size = 1 << 20 };
 	const char *pci = NULL, *backend = "testexp", *path = "both", *expect = "0";
 	struct ib_umem_import_test pal_res, sgt_res;
-	uint64_t offset = 0, length = 0, iova = 0;
+	uint64_t offset = 0, length = 0, iova = 0, want_pgsz = 0;
 	int c, devfd, want, got, rc = 1;
 	bool do_pal, do_sgt, fallback = false, iommu = false;
 	struct pal_mem mem;
@@ -100,6 +103,7 @@ int main(int argc, char **argv)
 		case 'e': expect = optarg; break;
 		case 'F': fallback = true; break;
 		case 'I': iommu = true; break;
+		case 'g': want_pgsz = strtoull(optarg, NULL, 0); break;
 		case 'v': params.pci_device = optarg; params.bar = 2; break;
 		default: return 2;
 		}
@@ -148,6 +152,11 @@ int main(int argc, char **argv)
 	}
 	if (do_sgt && sgt_res.pal) {
 		fprintf(stderr, "the sg_table path took a list\n");
+		goto out;
+	}
+	if (do_pal && want_pgsz && pal_res.pgsz != want_pgsz) {
+		fprintf(stderr, "list path chose %llu-byte pages, expected %llu\n",
+			(unsigned long long)pal_res.pgsz, (unsigned long long)want_pgsz);
 		goto out;
 	}
 	if (do_pal && do_sgt && iommu) {
