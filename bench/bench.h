@@ -33,6 +33,28 @@ int bench_parse_memory(const char *spec, const struct pal_mem_ops **ops,
 /* Open the RDMA device called name, or NULL with a message. */
 struct ibv_context *bench_open_device(const char *name);
 
+/*
+ * The tables of a sweep: a JSON array of row objects and a CSV file, either
+ * of which may be absent.
+ */
+struct bench_out {
+	FILE *json;
+	FILE *csv;
+	size_t rows;
+};
+/* Open the files given (NULL: none); 0, or -1 with a message. */
+int bench_out_open(struct bench_out *out, const char *json_path,
+		   const char *csv_path, const char *csv_header);
+/* Start the next JSON row; NULL when there is no JSON output. */
+FILE *bench_out_json_row(struct bench_out *out);
+/* Close the array and the files. */
+void bench_out_close(struct bench_out *out);
+
+/* A protection domain on the RDMA device called name (NULL: the first). */
+struct ibv_pd *bench_alloc_pd(const char *name);
+/* Free it and close its device. */
+void bench_free_pd(struct ibv_pd *pd);
+
 /* Minimal JSON output: one object per call, keys in order. */
 struct bench_json {
 	FILE *f;

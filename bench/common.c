@@ -127,3 +127,63 @@ void bench_json_close(struct bench_json *j)
 {
 	fputs("}", j->f);
 }
+
+int bench_out_open(struct bench_out *out, const char *json_path,
+		   const char *csv_path, const char *csv_header)
+{
+	*out = (struct bench_out){ 0 };
+	if (json_path && !(out->json = fopen(json_path, "w"))) {
+		perror(json_path);
+		return -1;
+	}
+	if (csv_path && !(out->csv = fopen(csv_path, "w"))) {
+		perror(csv_path);
+		bench_out_close(out);
+		return -1;
+	}
+	if (out->csv)
+		fputs(csv_header, out->csv);
+	return 0;
+}
+
+FILE *bench_out_json_row(struct bench_out *out)
+{
+	if (!out->json)
+		return NULL;
+	fputs(out->rows++ ? ",\n  " : "[\n  ", out->json);
+	return out->json;
+}
+
+void bench_out_close(struct bench_out *out)
+{
+	if (out->json) {
+		fputs(out->rows ? "\n]\n" : "[]\n", out->json);
+		fclose(out->json);
+	}
+	if (out->csv)
+		fclose(out->csv);
+	*out = (struct bench_out){ 0 };
+}
+
+struct ibv_pd *bench_alloc_pd(const char *name)
+{
+	struct ibv_context *ctx = bench_open_device(name);
+	struct ibv_pd *pd;
+
+	if (!ctx)
+		return NULL;
+	pd = ibv_alloc_pd(ctx);
+	if (!pd) {
+		perror("ibv_alloc_pd");
+		ibv_close_device(ctx);
+	}
+	return pd;
+}
+
+void bench_free_pd(struct ibv_pd *pd)
+{
+	struct ibv_context *ctx = pd->context;
+
+	ibv_dealloc_pd(pd);
+	ibv_close_device(ctx);
+}

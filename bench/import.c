@@ -162,12 +162,11 @@ static int import_measure(int devfd, int fd, const struct import_opts *o, uint64
 	return 0;
 }
 
-static void import_json_row(FILE *f, bool first, uint64_t size, uint64_t extent,
+static void import_json_row(FILE *f, uint64_t size, uint64_t extent,
 			    const char *path, const struct import_point *pt)
 {
 	struct bench_json j;
 
-	fputs(first ? "[\n  " : ",\n  ", f);
 	bench_json_open(&j, f);
 	bench_json_u64(&j, "size", size);
 	bench_json_u64(&j, "extent_size", extent);
@@ -184,8 +183,8 @@ static void import_json_row(FILE *f, bool first, uint64_t size, uint64_t extent,
 
 int bench_import(int argc, char **argv)
 {
-	FILE *json = NULL, *csv = NULL;
 	struct import_opts o;
+	struct bench_out out;
 	size_t n = 0, total = 0;
 	int devfd, rc = 1;
 
@@ -196,13 +195,10 @@ int bench_import(int argc, char **argv)
 		perror("import: /dev/ib_umem_import_test");
 		return 1;
 	}
-	if ((o.json && !(json = fopen(o.json, "w"))) || (o.csv && !(csv = fopen(o.csv, "w")))) {
-		perror("import: output file");
+	if (bench_out_open(&out, o.json, o.csv,
+			   "size,extent_size,path,import_us,geometry_us,release_us,extents,"
+			   "page_size,blocks,meta_bytes\n"))
 		goto out;
-	}
-	if (csv)
-		fputs("size,extent_size,path,import_us,geometry_us,release_us,extents,page_size,"
-		      "blocks,meta_bytes\n", csv);
 	for (size_t e = 0; e < o.nr_extents; e++)
 		for (uint64_t s = o.min_size; s <= o.max_size; s *= 4)
 			total += s >= o.extents[e];
@@ -230,17 +226,18 @@ int bench_import(int argc, char **argv)
 			pal_mem_free(&mem);
 			for (int p = 0; p < 2; p++) {
 				const char *path = p ? "sgt" : "pal";
+				FILE *json;
 
 				printf(" %10llu %8llu %9s %12.1f %12.1f %9u %10llu\n",
 				       (unsigned long long)s, (unsigned long long)o.extents[e],
 				       path, pt[p].ns_import / 1e3, pt[p].ns_geometry / 1e3,
 				       pt[p].last.nr_extents,
 				       (unsigned long long)pt[p].last.meta_bytes);
+				json = bench_out_json_row(&out);
 				if (json)
-					import_json_row(json, n == 1 && !p, s, o.extents[e], path,
-							&pt[p]);
-				if (csv)
-					fprintf(csv, "%llu,%llu,%s,%.3f,%.3f,%.3f,%u,%llu,%llu,%llu\n",
+					import_json_row(json, s, o.extents[e], path, &pt[p]);
+				if (out.csv)
+					fprintf(out.csv, "%llu,%llu,%s,%.3f,%.3f,%.3f,%u,%llu,%llu,%llu\n",
 						(unsigned long long)s,
 						(unsigned long long)o.extents[e], path,
 						pt[p].ns_import / 1e3, pt[p].ns_geometry / 1e3,
@@ -252,14 +249,9 @@ int bench_import(int argc, char **argv)
 		}
 	}
 	fputc('\n', stderr);
-	if (json)
-		fputs("\n]\n", json);
 	rc = 0;
 out:
-	if (json)
-		fclose(json);
-	if (csv)
-		fclose(csv);
+	bench_out_close(&out);
 	close(devfd);
 	return rc;
 }

@@ -136,12 +136,11 @@ struct reg_row {
 	struct reg_stats pal, base;
 };
 
-static void reg_row_json(FILE *f, const struct reg_row *r, bool first)
+static void reg_row_json(FILE *f, const struct reg_row *r)
 {
 	struct bench_json j;
 	uint64_t pages = r->size / 4096;
 
-	fputs(first ? "[\n  " : ",\n  ", f);
 	bench_json_open(&j, f);
 	bench_json_str(&j, "memory", r->spec);
 	bench_json_u64(&j, "size", r->size);
@@ -174,6 +173,17 @@ static void reg_row_csv(FILE *f, const struct reg_row *r)
 		(unsigned long long)r->size, r->extents, r->pal.reg_med, r->pal.reg_p10,
 		r->pal.reg_p90, r->pal.dereg_med, r->baseline_memory, r->base.reg_med,
 		r->base.reg_p10, r->base.reg_p90, r->base.dereg_med);
+}
+
+/* The smallest buffer a memory spec makes: one extent of a test exporter. */
+static uint64_t reg_min_size(const char *spec)
+{
+	struct pal_mem_params params = { 0 };
+	const struct pal_mem_ops *ops;
+
+	if (bench_parse_memory(spec, &ops, &params))
+		return 0;
+	return params.extent_size;
 }
 
 static int reg_point(struct ibv_pd *pd, const struct reg_opts *o, const char *spec,
@@ -211,6 +221,8 @@ static int reg_point(struct ibv_pd *pd, const struct reg_opts *o, const char *sp
 			fprintf(stderr, "reg: %s\n", anon.err);
 			goto out;
 		}
+		/* Fault it in first: the pages exist, as the exporter's do. */
+		memset(anon.cpu, 0, anon.size);
 		base_cpu = anon.cpu;
 		row->baseline_memory = "anonymous";
 	}
@@ -228,39 +240,35 @@ out:
 
 int bench_reg(int argc, char **argv)
 {
+	struct bench_out out;
 	struct reg_opts o;
-	struct ibv_context *ctx;
-	FILE *json = NULL, *csv = NULL;
 	struct ibv_pd *pd;
 	size_t n = 0, total = 0;
 	int rc = 1;
 
 	if (reg_parse(argc, argv, &o))
 		return 2;
-	ctx = bench_open_device(o.device);
-	if (!ctx)
+	pd = bench_alloc_pd(o.device);
+	if (!pd)
 		return 1;
-	pd = ibv_alloc_pd(ctx);
-	if (!pd) {
-		perror("ibv_alloc_pd");
-		goto close;
-	}
-	if ((o.json && !(json = fopen(o.json, "w"))) || (o.csv && !(csv = fopen(o.csv, "w")))) {
-		perror("reg: output file");
+	if (bench_out_open(&out, o.json, o.csv,
+			   "memory,size,extents,reg_us_pal,reg_us_pal_p10,reg_us_pal_p90,"
+			   "dereg_us_pal,baseline_memory,reg_us_baseline,reg_us_baseline_p10,"
+			   "reg_us_baseline_p90,dereg_us_baseline\n"))
 		goto out;
-	}
-	if (csv)
-		fputs("memory,size,extents,reg_us_pal,reg_us_pal_p10,reg_us_pal_p90,dereg_us_pal,"
-		      "baseline_memory,reg_us_baseline,reg_us_baseline_p10,reg_us_baseline_p90,"
-		      "dereg_us_baseline\n", csv);
-	for (uint64_t s = o.min_size; s <= o.max_size; s *= 4)
-		total += o.nr_specs;
+	for (size_t i = 0; i < o.nr_specs; i++)
+		for (uint64_t s = o.min_size; s <= o.max_size; s *= 4)
+			total += s >= reg_min_size(o.specs[i]);
 	printf(" %-16s %10s %8s %14s %14s %8s\n", "memory", "bytes", "extents",
 	       "dmabuf reg[us]", "reg_mr [us]", "ratio");
 	for (size_t i = 0; i < o.nr_specs; i++) {
 		for (uint64_t s = o.min_size; s <= o.max_size; s *= 4) {
 			struct reg_row row;
+			FILE *json;
 
+			/* A buffer smaller than one extent would be rounded up. */
+			if (s < reg_min_size(o.specs[i]))
+				continue;
 			fprintf(stderr, "\rreg: %zu/%zu %s %llu bytes   ", ++n, total,
 				o.specs[i], (unsigned long long)s);
 			if (reg_point(pd, &o, o.specs[i], s, &row))
@@ -268,23 +276,17 @@ int bench_reg(int argc, char **argv)
 			printf(" %-16s %10llu %8u %14.1f %14.1f %8.3f\n", row.spec,
 			       (unsigned long long)row.size, row.extents, row.pal.reg_med,
 			       row.base.reg_med, row.pal.reg_med / row.base.reg_med);
+			json = bench_out_json_row(&out);
 			if (json)
-				reg_row_json(json, &row, n == 1);
-			if (csv)
-				reg_row_csv(csv, &row);
+				reg_row_json(json, &row);
+			if (out.csv)
+				reg_row_csv(out.csv, &row);
 		}
 	}
 	fputc('\n', stderr);
-	if (json)
-		fputs("\n]\n", json);
 	rc = 0;
 out:
-	if (json)
-		fclose(json);
-	if (csv)
-		fclose(csv);
-	ibv_dealloc_pd(pd);
-close:
-	ibv_close_device(ctx);
+	bench_out_close(&out);
+	bench_free_pd(pd);
 	return rc;
 }

@@ -157,43 +157,37 @@ static int revoke_median(struct ibv_pd *pd, const struct revoke_opts *o, unsigne
 int bench_revoke(int argc, char **argv)
 {
 	double no_mr_med, no_mr_p90;
-	FILE *json = NULL, *csv = NULL;
 	struct revoke_opts o;
-	struct ibv_context *ctx;
+	struct bench_out out;
 	struct ibv_pd *pd;
 	int rc = 1;
 
 	if (revoke_parse(argc, argv, &o))
 		return 2;
-	ctx = bench_open_device(o.device);
-	if (!ctx)
-		return 1;
-	pd = ibv_alloc_pd(ctx);
+	pd = bench_alloc_pd(o.device);
 	if (!pd)
-		goto close;
-	if ((o.json && !(json = fopen(o.json, "w"))) || (o.csv && !(csv = fopen(o.csv, "w")))) {
-		perror("revoke: output file");
+		return 1;
+	if (bench_out_open(&out, o.json, o.csv,
+			   "mrs,revoke_us,revoke_us_p90,move_us,move_us_p90,move_us_no_mr\n"))
 		goto out;
-	}
 	if (revoke_median(pd, &o, 0, true, &no_mr_med, &no_mr_p90))
 		goto out;
-	if (csv)
-		fputs("mrs,revoke_us,revoke_us_p90,move_us,move_us_p90,move_us_no_mr\n", csv);
 	printf(" %6s %14s %14s %20s\n", "#MRs", "revoke [us]", "move [us]", "move, no MR [us]");
 	for (size_t i = 0; i < o.nr_counts; i++) {
 		double rev, rev90, mv, mv90;
 		struct bench_json j;
+		FILE *json;
 
 		fprintf(stderr, "\rrevoke: %zu/%zu (%u MRs)   ", i + 1, o.nr_counts, o.counts[i]);
 		if (revoke_median(pd, &o, o.counts[i], false, &rev, &rev90) ||
 		    revoke_median(pd, &o, o.counts[i], true, &mv, &mv90))
 			goto out;
 		printf(" %6u %14.1f %14.1f %20.1f\n", o.counts[i], rev, mv, no_mr_med);
-		if (csv)
-			fprintf(csv, "%u,%.3f,%.3f,%.3f,%.3f,%.3f\n", o.counts[i], rev, rev90,
+		if (out.csv)
+			fprintf(out.csv, "%u,%.3f,%.3f,%.3f,%.3f,%.3f\n", o.counts[i], rev, rev90,
 				mv, mv90, no_mr_med);
+		json = bench_out_json_row(&out);
 		if (json) {
-			fputs(i ? ",\n  " : "[\n  ", json);
 			bench_json_open(&j, json);
 			bench_json_u64(&j, "mrs", o.counts[i]);
 			bench_json_u64(&j, "size", o.size);
@@ -207,16 +201,9 @@ int bench_revoke(int argc, char **argv)
 		}
 	}
 	fputc('\n', stderr);
-	if (json)
-		fputs("\n]\n", json);
 	rc = 0;
 out:
-	if (json)
-		fclose(json);
-	if (csv)
-		fclose(csv);
-	ibv_dealloc_pd(pd);
-close:
-	ibv_close_device(ctx);
+	bench_out_close(&out);
+	bench_free_pd(pd);
 	return rc;
 }

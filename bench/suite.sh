@@ -41,33 +41,19 @@ fail() { echo "FAILED: $*" >&2; failed=$((failed + 1)); }
 
 # pair PORT ARGS...: pal_bench bw server in pal_b, client in pal_a.
 pair() {
-	local port=$1 i client=1
+	local port=$1
 	shift
-	in_b "$bench" bw --server $ADDR_B -p "$port" "$@" &
-	local server=$!
-	for i in $(seq 10); do
-		sleep 0.3
-		in_a "$bench" bw --client $ADDR_B -p "$port" "$@" && { client=0; break; }
-		kill -0 $server 2>/dev/null || break
-	done
-	wait $server || return 1
-	return $client
+	run_pair "$bench" bw --server $ADDR_B -p "$port" "$@" -- \
+		"$bench" bw --client $ADDR_B -p "$port" "$@"
 }
 
-# perftest_pair PORT ARGS...: the patched perftest's ib_write_bw likewise.
+# perftest_pair PORT JSON ARGS...: the patched perftest's ib_write_bw likewise.
 perftest_pair() {
-	local port=$1 i client=1 json=$2
+	local port=$1 json=$2
 	shift 2
-	in_b "$perftest/ib_write_bw" -d rxe_b -R -p "$port" "$@" >/dev/null &
-	local server=$!
-	for i in $(seq 10); do
-		sleep 0.5
-		in_a "$perftest/ib_write_bw" -d rxe_a -R -p "$port" "$@" --out_json \
-			--out_json_file="$json" $ADDR_B && { client=0; break; }
-		kill -0 $server 2>/dev/null || break
-	done
-	wait $server || return 1
-	return $client
+	run_pair "$perftest/ib_write_bw" -d rxe_b -R -p "$port" "$@" -- \
+		"$perftest/ib_write_bw" -d rxe_a -R -p "$port" "$@" --out_json \
+		--out_json_file="$json" $ADDR_B
 }
 
 step "soft-RoCE pair"
@@ -96,8 +82,10 @@ else
 	reg_args=(-S 256M -r 5)
 	revoke_args=(-r 5)
 	import_args=(-r 5)
-	bw_rw=(-a -D 0.3)
-	bw_send=(-a -n 100)
+	# -n rather than -D: with 128 messages in flight a timed run of 8 MiB
+	# messages lasts 20 s under TCG whatever the duration asked.
+	bw_rw=(-a -n 50)
+	bw_send=(-a -n 50)
 	pt_args=(-s 65536 -n 2000)
 fi
 

@@ -43,7 +43,8 @@ def check_bw(name, bw, problems):
 
 def gnuplot(script, out_base):
     for term, ext in (("pngcairo size 900,600", "png"), ("svg size 900,600", "svg")):
-        full = f"set terminal {term}\nset output '{out_base}.{ext}'\n" + script
+        # noenhanced: names such as ibv_reg_mr keep their underscores.
+        full = f"set terminal {term} noenhanced\nset output '{out_base}.{ext}'\n" + script
         subprocess.run(["gnuplot"], input=full, text=True, check=True)
 
 
@@ -59,8 +60,9 @@ def plot_reg(d, reg):
             lines.append(f"'{data}' index {i} using 1:2 with linespoints title '{spec}: dma-buf (PAL)'")
             lines.append(f"'{data}' index {i} using 1:3 with linespoints dt 2 title '{spec}: ibv_reg_mr'")
     big = max(r["size"] for r in reg)
-    ratios = [r["ratio_pal_over_baseline"] for r in reg if r["size"] == big]
-    label = f"PAL/baseline at {big >> 20} MiB: " + ", ".join(f"{x:.2f}" for x in ratios)
+    label = f"PAL/baseline at {big >> 20} MiB: " + ", ".join(
+        f"{spec} {r['ratio_pal_over_baseline']:.3g}" for spec in specs
+        for r in reg if r["size"] == big and r["memory"] == spec)
     gnuplot(f"""set title 'MR registration time vs size (soft-RoCE)'
 set logscale xy
 set xlabel 'MR size [bytes]'

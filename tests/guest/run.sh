@@ -109,19 +109,8 @@ t_rxe_pair() {
 t_rc_write_read() {
 	local port=$1
 	shift
-	in_b "$bin/rc_write_read" --server $ADDR_B --port "$port" "$@" &
-	local server=$!
-	# The server listens within milliseconds; retry the connect briefly.
-	local client=1 i
-	for i in $(seq 10); do
-		sleep 0.3
-		in_a "$bin/rc_write_read" --client $ADDR_B --port "$port" "$@" && { client=0; break; }
-		kill -0 $server 2>/dev/null || break
-	done
-	wait $server
-	local srv=$?
-	echo "client exit $client, server exit $srv"
-	[ $client = 0 ] && [ $srv = 0 ]
+	run_pair "$bin/rc_write_read" --server $ADDR_B --port "$port" "$@" -- \
+		"$bin/rc_write_read" --client $ADDR_B --port "$port" "$@"
 }
 
 # The guest programs link the system's libibverbs by name; the patched one
@@ -146,23 +135,12 @@ t_dmabuf_reg() {
 
 # t_revoke PORT SERVER-ARGS -- CLIENT-ARGS
 t_revoke() {
-	local port=$1 sargs=() cargs=()
+	local port=$1 sargs=()
 	shift
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do sargs+=("$1"); shift; done
 	shift
-	cargs=("$@")
-	in_b "$bin/dmabuf_revoke" --server $ADDR_B --port "$port" "${sargs[@]}" &
-	local server=$! client=1 i
-	for i in $(seq 10); do
-		sleep 0.3
-		in_a "$bin/dmabuf_revoke" --client $ADDR_B --port "$port" "${cargs[@]}" &&
-			{ client=0; break; }
-		kill -0 $server 2>/dev/null || break
-	done
-	wait $server
-	local srv=$?
-	echo "client exit $client, server exit $srv"
-	[ $client = 0 ] && [ $srv = 0 ]
+	run_pair "$bin/dmabuf_revoke" --server $ADDR_B --port "$port" "${sargs[@]}" -- \
+		"$bin/dmabuf_revoke" --client $ADDR_B --port "$port" "$@"
 }
 
 # t_perftest VERB SOURCE PORT: the patched perftest's ib_VERB_bw between
@@ -172,18 +150,9 @@ t_perftest() {
 	local verb=$1 src=$2 port=$3 json=$out/perftest-$1-${2%%:*}.json
 	local args=(-R -p "$port" -s 65536 -n 200 -q 1 --dmabuf_mem="$src")
 	rm -f "$json"
-	in_b "$perftest/ib_${verb}_bw" -d rxe_b "${args[@]}" &
-	local server=$! client=1 i
-	for i in $(seq 10); do
-		sleep 0.5
-		in_a "$perftest/ib_${verb}_bw" -d rxe_a "${args[@]}" --out_json \
-			--out_json_file="$json" $ADDR_B && { client=0; break; }
-		kill -0 $server 2>/dev/null || break
-	done
-	wait $server
-	local srv=$?
-	echo "client exit $client, server exit $srv"
-	[ $client = 0 ] && [ $srv = 0 ] || return 1
+	run_pair "$perftest/ib_${verb}_bw" -d rxe_b "${args[@]}" -- \
+		"$perftest/ib_${verb}_bw" -d rxe_a "${args[@]}" --out_json \
+		--out_json_file="$json" $ADDR_B || return 1
 	cat "$json"
 	python3 - "$json" <<-'PY'
 	import json, sys

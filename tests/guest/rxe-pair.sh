@@ -31,3 +31,24 @@ setup_rxe() {
 	echo "rxe ports did not become active"
 	return 1
 }
+
+# run_pair SERVER-CMD... -- CLIENT-CMD...: the server in pal_b, the client
+# in pal_a, retried briefly while the server starts listening. Passes only
+# if both pass.
+run_pair() {
+	local scmd=() ccmd=() server client=1 srv i
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do scmd+=("$1"); shift; done
+	shift
+	ccmd=("$@")
+	in_b "${scmd[@]}" &
+	server=$!
+	for i in $(seq 10); do
+		sleep 0.4
+		in_a "${ccmd[@]}" && { client=0; break; }
+		kill -0 $server 2>/dev/null || break
+	done
+	wait $server
+	srv=$?
+	echo "client exit $client, server exit $srv"
+	[ $client = 0 ] && [ $srv = 0 ]
+}

@@ -300,11 +300,22 @@ void pal_conn_destroy(struct pal_conn *conn)
 	conn->pd = NULL;
 }
 
-static int post_send_wr(struct pal_conn *conn, struct ibv_send_wr *wr)
+/* Post wr, signaled, with one SGE of [laddr, +len) in mr. */
+static int post_send_wr(struct pal_conn *conn, struct ibv_send_wr *wr,
+			struct ibv_mr *mr, void *laddr, size_t len)
 {
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)laddr,
+		.length = (uint32_t)len,
+		.lkey = mr->lkey,
+	};
 	struct ibv_send_wr *bad;
-	int rc = ibv_post_send(conn->id->qp, wr, &bad);
+	int rc;
 
+	wr->sg_list = &sge;
+	wr->num_sge = 1;
+	wr->send_flags = IBV_SEND_SIGNALED;
+	rc = ibv_post_send(conn->id->qp, wr, &bad);
 	if (rc) {
 		errno = rc;
 		return conn_fail(conn, "ibv_post_send opcode %d", wr->opcode);
@@ -316,21 +327,13 @@ int pal_conn_post_rdma(struct pal_conn *conn, enum ibv_wr_opcode opcode,
 		       struct ibv_mr *mr, void *laddr, size_t len,
 		       uint64_t raddr, uint32_t rkey, uint64_t wr_id)
 {
-	struct ibv_sge sge = {
-		.addr = (uintptr_t)laddr,
-		.length = (uint32_t)len,
-		.lkey = mr->lkey,
-	};
 	struct ibv_send_wr wr = {
 		.wr_id = wr_id,
-		.sg_list = &sge,
-		.num_sge = 1,
 		.opcode = opcode,
-		.send_flags = IBV_SEND_SIGNALED,
 		.wr.rdma = { .remote_addr = raddr, .rkey = rkey },
 	};
 
-	return post_send_wr(conn, &wr);
+	return post_send_wr(conn, &wr, mr, laddr, len);
 }
 
 int pal_conn_post_atomic(struct pal_conn *conn, enum ibv_wr_opcode opcode,
@@ -338,17 +341,9 @@ int pal_conn_post_atomic(struct pal_conn *conn, enum ibv_wr_opcode opcode,
 			 uint32_t rkey, uint64_t compare_add, uint64_t swap,
 			 uint64_t wr_id)
 {
-	struct ibv_sge sge = {
-		.addr = (uintptr_t)laddr,
-		.length = sizeof(uint64_t),
-		.lkey = mr->lkey,
-	};
 	struct ibv_send_wr wr = {
 		.wr_id = wr_id,
-		.sg_list = &sge,
-		.num_sge = 1,
 		.opcode = opcode,
-		.send_flags = IBV_SEND_SIGNALED,
 		.wr.atomic = {
 			.remote_addr = raddr,
 			.compare_add = compare_add,
@@ -357,26 +352,18 @@ int pal_conn_post_atomic(struct pal_conn *conn, enum ibv_wr_opcode opcode,
 		},
 	};
 
-	return post_send_wr(conn, &wr);
+	return post_send_wr(conn, &wr, mr, laddr, sizeof(uint64_t));
 }
 
 int pal_conn_post_send(struct pal_conn *conn, struct ibv_mr *mr, void *laddr,
 		       size_t len, uint64_t wr_id)
 {
-	struct ibv_sge sge = {
-		.addr = (uintptr_t)laddr,
-		.length = (uint32_t)len,
-		.lkey = mr->lkey,
-	};
 	struct ibv_send_wr wr = {
 		.wr_id = wr_id,
-		.sg_list = &sge,
-		.num_sge = 1,
 		.opcode = IBV_WR_SEND,
-		.send_flags = IBV_SEND_SIGNALED,
 	};
 
-	return post_send_wr(conn, &wr);
+	return post_send_wr(conn, &wr, mr, laddr, len);
 }
 
 int pal_conn_post_recv(struct pal_conn *conn, struct ibv_mr *mr, void *laddr,
