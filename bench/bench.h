@@ -71,5 +71,6 @@ int bench_reg(int argc, char **argv);
 int bench_revoke(int argc, char **argv);
 int bench_topo(int argc, char **argv);
 int bench_import(int argc, char **argv);
+int bench_refault(int argc, char **argv);
 
 #endif

@@ -2,7 +2,7 @@
 /*
  * pal_bench: benchmarks of dma-buf MRs imported as physical address lists.
  *
- *   pal_bench bw|reg|revoke|topo|import [options]   (--help after each)
+ *   pal_bench bw|reg|revoke|refault|topo|import [options]   (--help after each)
  *   pal_bench --backends                       the memory backends
  */
 #include <string.h>
@@ -18,6 +18,7 @@ static void usage(void)
 		"  revoke  time to revoke or move a buffer with 1..N MRs on it\n"
 		"  topo    NUMA and PCI locality of the RDMA device and the exporter\n"
 		"  import  kernel import cost for a DMA device: list vs sg_table path\n"
+		"  refault first access to an on-demand dma-buf MR after a move\n"
 		"  --backends  list the memory backends (-m BACKEND[:EXTENT[:SEED]])\n"
 		"'pal_bench COMMAND --help' explains each command's flags.\n");
 }
@@ -44,6 +45,8 @@ int main(int argc, char **argv)
 		return bench_topo(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "import"))
 		return bench_import(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "refault"))
+		return bench_refault(argc - 1, argv + 1);
 	usage();
 	return 2;
 }

@@ -6,7 +6,7 @@
 #                  [--quick] [--ivshmem]
 #
 # Writes into $RDMA_PAL_OUT (the VM's output share): topo.json,
-# reg.json/.csv, revoke.json/.csv, import.json/.csv, bw-<verb>-<memory>-<path>.json, the
+# reg.json/.csv, revoke.json/.csv, refault.json, import.json/.csv, bw-<verb>-<memory>-<path>.json, the
 # side-by-side perftest runs perftest-*.json and pal_bench-*.json, and
 # suite.log. --quick shrinks every sweep to a smoke run (tests use it).
 set -u
@@ -75,6 +75,7 @@ if [ "$quick" = 1 ]; then
 	reg_args=(-S 64K -r 2 -m udmabuf -m testexp:4K:1)
 	revoke_args=(-n 1 -n 4 -r 2)
 	import_args=(-S 1M -r 2 -e 64K)
+	refault_args=(-r 3)
 	bw_rw=(-s 65536 -n 100)
 	bw_send=(-s 65536 -n 100)
 	pt_args=(-s 65536 -n 100)
@@ -82,6 +83,7 @@ else
 	reg_args=(-S 256M -r 5)
 	revoke_args=(-r 5)
 	import_args=(-r 5)
+	refault_args=(-r 20)
 	# -n rather than -D: with 128 messages in flight a timed run of 8 MiB
 	# messages lasts 20 s under TCG whatever the duration asked.
 	bw_rw=(-a -n 50)
@@ -95,6 +97,11 @@ in_a "$bench" reg -d rxe_a "${reg_args[@]}" --out_json reg.json --out_csv reg.cs
 step "revoke"
 in_a "$bench" revoke -d rxe_a "${revoke_args[@]}" --out_json revoke.json \
 	--out_csv revoke.csv || fail revoke
+
+step "re-fault of an on-demand MR after a move"
+run_pair "$bench" refault --server $ADDR_B -p 18690 "${refault_args[@]}" -- \
+	"$bench" refault --client $ADDR_B -p 18690 "${refault_args[@]}" \
+	--out_json refault.json || fail refault
 
 step "kernel import for a DMA device: list vs sg_table"
 "$bench" import "${import_args[@]}" --out_json import.json --out_csv import.csv ||

@@ -17,6 +17,13 @@ import sys
 MIB = 1 << 20
 
 
+def human(n):
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift and n % (1 << shift) == 0:
+            return f"{n >> shift} {unit}"
+    return f"{n} B"
+
+
 def load(path):
     with open(path) as f:
         return json.load(f)
@@ -161,7 +168,7 @@ plot {', '.join(lines)}
 def main():
     d = sys.argv[1]
     problems, md = [], []
-    need = ["topo.json", "reg.json", "revoke.json", "import.json", "perftest-host.json",
+    need = ["topo.json", "reg.json", "revoke.json", "refault.json", "import.json", "perftest-host.json",
             "perftest-udmabuf.json", "pal_bench-host.json", "pal_bench-udmabuf.json"]
     for n in need:
         if not os.path.exists(os.path.join(d, n)):
@@ -178,6 +185,12 @@ def main():
               f"{topo['rdma_device']} on netdev {topo['rdma_netdev'] or '-'} (PCI {topo['rdma_pci']}); "
               f"exporter {topo['exporter_pci']}; P2P route: {topo['p2p_route']}.\n")
 
+    summary = []  # (what, ratio, note)
+    big = max(r["size"] for r in reg)
+    for r in (x for x in reg if x["size"] == big):
+        summary.append((f"registration, {r['memory']}, {human(big)}",
+                        r["ratio_pal_over_baseline"], f"time, baseline = ibv_reg_mr on {r['baseline_memory']}"))
+    md.append("SUMMARY_PLACEHOLDER")
     md.append("## Registration (median of repetitions)\n")
     md.append("| memory | size | extents | dma-buf reg [us] | ibv_reg_mr [us] | baseline memory | PAL/baseline |")
     md.append("|---|---:|---:|---:|---:|---|---:|")
@@ -209,6 +222,14 @@ def main():
         if b and (a["page_size"] != b["page_size"] or a["blocks"] != b["blocks"]):
             problems.append(f"import {a['size']}/{a['extent_size']}: paths disagree on geometry")
     plot_import(d, imp)
+    ibig = max(r["size"] for r in imp)
+    for e in sorted({r["extent_size"] for r in imp}):
+        p = {r["path"]: r for r in imp if r["size"] == ibig and r["extent_size"] == e}
+        if "pal" in p and "sgt" in p:
+            summary.append((f"kernel import for a DMA device, {human(ibig)} of {human(e)} extents",
+                            (p["pal"]["import_us"] + p["pal"]["geometry_us"]) /
+                            (p["sgt"]["import_us"] + p["sgt"]["geometry_us"]),
+                            "time, list path / sg_table path (no IOMMU)"))
 
     md.append("\n## Revoke and move (median)\n")
     md.append("| MRs | revoke [us] | move [us] | move, no MR [us] |")
@@ -218,6 +239,14 @@ def main():
         if not r["revoke_us"] > 0:
             problems.append(f"revoke {r['mrs']}: {r['revoke_us']}")
     plot_revoke(d, rev)
+    rf = load(os.path.join(d, "refault.json"))[0]
+    md.append(f"\nRe-fault of an on-demand MR after a move ({rf['moves']} moves, "
+              f"{rf['msg_size']}-byte RDMA WRITE, {rf['buffer_bytes']}-byte buffer of "
+              f"{rf['extent']}-byte extents): steady WRITE {rf['write_us_steady']:.1f} us, "
+              f"first WRITE after the move {rf['write_us_after_move']:.1f} us, "
+              f"re-fault {rf['refault_us']:.1f} us (medians).\n")
+    if not rf["write_us_steady"] > 0 or not rf["write_us_after_move"] > 0:
+        problems.append(f"refault: {rf}")
 
     md.append("\n## Bandwidth (BW average, MiB/s)\n")
     for verb in ("write", "read", "send"):
@@ -249,6 +278,11 @@ def main():
         label = bw_ratio_label(runs)
         if label:
             md.append(f"\n{label}\n")
+            by = dict(runs)
+            top = max(r["MsgSize"] for r in results_of(by["udmabuf dma-buf"]))
+            summary.append((f"{verb.upper()} bandwidth, udmabuf, {top} B",
+                            bw_at(by["udmabuf dma-buf"], top) / bw_at(by["udmabuf reg_mr"], top),
+                            "dma-buf MR / ibv_reg_mr of the same pages"))
         plot_bw(d, verb, runs)
 
     md.append("\n## Side by side with perftest (ib_write_bw, same VM, same size)\n")
@@ -259,9 +293,14 @@ def main():
         check_bw(f"pal_bench-{mem}", pb, problems)
         a, b = float(results_of(pt)[0]["BW_average"]), float(results_of(pb)[0]["BW_average"])
         md.append(f"| {mem}{' (dma-buf)' if mem != 'host' else ''} | {a:.1f} | {b:.1f} | {b / a:.2f} |")
+        summary.append((f"pal_bench vs perftest ib_write_bw, {mem}", b / a, "bandwidth, same VM and size"))
 
     md.append("\nPlots: reg.png/.svg, import.png/.svg, bw-write/read/send.png/.svg, revoke.png/.svg. "
               "Numbers are from a TCG-emulated guest: compare paths with each other, not with hardware.\n")
+    table = ["## Summary: PAL path / baseline\n", "| measurement | ratio | what is compared |",
+             "|---|---:|---|"]
+    table += [f"| {w} | {r:.3g} | {n} |" for w, r, n in summary]
+    md[md.index("SUMMARY_PLACEHOLDER")] = "\n".join(table) + "\n"
     with open(os.path.join(d, "report.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     if problems:

@@ -34,17 +34,18 @@ setup_rxe() {
 
 # run_pair SERVER-CMD... -- CLIENT-CMD...: the server in pal_b, the client
 # in pal_a, retried briefly while the server starts listening. Passes only
-# if both pass.
+# if both pass. Each side is killed after PAIR_TIMEOUT seconds (default
+# 600), so that a hung peer fails its test instead of the whole run.
 run_pair() {
 	local scmd=() ccmd=() server client=1 srv i
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do scmd+=("$1"); shift; done
 	shift
 	ccmd=("$@")
-	in_b "${scmd[@]}" &
+	in_b timeout -k 5 "${PAIR_TIMEOUT:-600}" "${scmd[@]}" &
 	server=$!
 	for i in $(seq 10); do
 		sleep 0.4
-		in_a "${ccmd[@]}" && { client=0; break; }
+		in_a timeout -k 5 "${PAIR_TIMEOUT:-600}" "${ccmd[@]}" && { client=0; break; }
 		kill -0 $server 2>/dev/null || break
 	done
 	wait $server
