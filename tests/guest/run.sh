@@ -3,6 +3,7 @@
 #
 #   tests/guest/run.sh --bin DIR --rdma-core-lib DIR --perftest DIR
 #                      [--only REGEX] [--debug-kernel] [--iommu]
+#                      [--stress-seed N] [--stress-ops N]
 #
 # --iommu: the guest has an emulated IOMMU (vm-run.sh --iommu); the umem
 # import tests then check the IOVA path instead of comparing the list and
@@ -12,6 +13,10 @@
 # rdma-core): its lib/ directory comes first on LD_LIBRARY_PATH, so the
 # unmodified programs get its libibverbs and its rxe provider; its bin/
 # comes first on PATH, since rdma-core's tools need their own library.
+#
+# --stress-seed/--stress-ops: replay dmabuf_stress with a given seed (it
+# prints the seed of every run) and number of operations; by default a new
+# seed per run and 20000 operations.
 #
 # Sets up two soft-RoCE hosts: network namespaces pal_a (10.77.0.1) and
 # pal_b (10.77.0.2) joined by a veth pair, with rxe_a and rxe_b on the two
@@ -29,6 +34,8 @@ perftest=""
 only="."
 debug_kernel=0
 iommu=0
+stress_seed=""
+stress_ops=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--bin) bin=$2; shift ;;
@@ -37,6 +44,8 @@ while [ $# -gt 0 ]; do
 	--only) only=$2; shift ;;
 	--debug-kernel) debug_kernel=1 ;;
 	--iommu) iommu=1 ;;
+	--stress-seed) stress_seed=$2; shift ;;
+	--stress-ops) stress_ops=$2; shift ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -268,7 +277,15 @@ vfio_ivshmem() {
 t_vfio_bar_pal() {
 	local bdf
 	bdf=$(vfio_ivshmem) || return 1
-	echo "ivshmem at $bdf, driver $(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")")"
+	local group
+	group=$(basename "$(readlink "/sys/bus/pci/devices/$bdf/iommu_group")")
+	echo "ivshmem at $bdf, driver $(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")"), IOMMU group $group"
+	# Behind the emulated IOMMU the group must be a real one, not no-IOMMU.
+	if [ "$iommu" = 1 ]; then
+		[ -e "/dev/vfio/$group" ] || { echo "no /dev/vfio/$group: not an IOMMU-backed group"; return 1; }
+	else
+		[ -e "/dev/vfio/noiommu-$group" ] || { echo "no /dev/vfio/noiommu-$group"; return 1; }
+	fi
 	"$bin/pal_inspect" --backend vfio --device "$bdf" --bar 2 --size $((16 << 20)) \
 		--kind mmio --max-ranges 1
 }
@@ -361,6 +378,8 @@ else
 		t_umem_import --iommu --backend udmabuf --size $((4 * mib))
 	run_test "umem import (IOMMU): ... system heap" \
 		t_umem_import --iommu --backend heap --size $((4 * mib))
+	run_test "umem import (IOMMU): vfio BAR to another device: no P2P route here (EOPNOTSUPP)" \
+		t_umem_import_vfio --size $mib --path pal --expect EOPNOTSUPP
 fi
 run_test "revoke: pinned MR under traffic: peer gets an error, nothing written after revoke" \
 	t_revoke 18530 --action revoke -- --expect error
@@ -370,6 +389,24 @@ run_test "move: on-demand MR moved 3 times under traffic: data stays correct" \
 	t_revoke 18532 --action move --on-demand -- --expect success
 run_test "move: a pinned MR's buffer cannot be moved (EBUSY), traffic unharmed" \
 	t_revoke 18533 --action move-pinned -- --expect success
+# Races and random operations, single process on rxe_b: two RC QPs of
+# rxe_b connected to each other carry the traffic.
+t_race() {
+	in_b timeout 600 "$bin/dmabuf_race" --device rxe_b --seconds "$1" "${@:2}"
+}
+race_seconds=10
+[ "$debug_kernel" = 1 ] && race_seconds=20
+run_test "race: register/deregister, move and revoke against traffic, on-demand MR" \
+	t_race "$race_seconds" --seed 11
+run_test "race: register/deregister, move and revoke against traffic, pinned MR" \
+	t_race "$race_seconds" --seed 12 --pinned
+t_stress() {
+	local ops=$stress_ops
+	[ -n "$ops" ] || ops=20000
+	in_b timeout 1200 "$bin/dmabuf_stress" --device rxe_b --ops "$ops" \
+		${stress_seed:+--seed "$stress_seed"}
+}
+run_test "stress: seeded random operations checked against a model" t_stress
 [[ kunit =~ $only ]] && t_kunit
 [ "$debug_kernel" = 1 ] && run_test "kmemleak: no leak after the suite" t_kmemleak
 run_test "dmesg: no kernel splat during the suite" t_dmesg_clean
