@@ -361,6 +361,9 @@ if [ "$iommu" = 0 ]; then
 	run_test "umem import (DMA device): ... unaligned window" \
 		t_umem_import --backend testexp --size $mib --extent-size $((64 << 10)) \
 		--offset 4096 --length $((64 << 10)) --iova 4096
+	run_test "umem import (DMA device): ... window starting inside a page" \
+		t_umem_import --backend testexp --size $mib --extent-size 4096 --shuffle 2 \
+		--offset $((4096 + 100)) --length $((64 << 10)) --iova $((4096 + 100))
 	run_test "umem import (DMA device): exporter without lists falls back to sg_table" \
 		t_umem_import --backend testexp --size $mib --mode sgt --path pal --expect-fallback
 	run_test "umem import (DMA device): sg_table path refused by a list-only exporter (EOPNOTSUPP)" \
@@ -374,6 +377,9 @@ else
 	run_test "umem import (IOMMU): ... 4 KiB extents shuffled, unaligned window" \
 		t_umem_import --iommu --backend testexp --size $mib --extent-size 4096 --shuffle 1 \
 		--offset 4096 --length $((64 << 10)) --iova 4096
+	run_test "umem import (IOMMU): ... window starting inside a page" \
+		t_umem_import --iommu --backend testexp --size $mib --extent-size 4096 --shuffle 2 \
+		--offset $((4096 + 100)) --length $((64 << 10)) --iova $((4096 + 100))
 	run_test "umem import (IOMMU): ... udmabuf" \
 		t_umem_import --iommu --backend udmabuf --size $((4 * mib))
 	run_test "umem import (IOMMU): ... system heap" \

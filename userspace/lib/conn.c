@@ -11,6 +11,8 @@
 
 #include <rdma_pal/conn.h>
 
+#include "wr.h"
+
 /* What travels in the connection's private data; big-endian on the wire. */
 struct wire_buf {
 	uint64_t addr;
@@ -304,22 +306,8 @@ void pal_conn_destroy(struct pal_conn *conn)
 static int post_send_wr(struct pal_conn *conn, struct ibv_send_wr *wr,
 			struct ibv_mr *mr, void *laddr, size_t len)
 {
-	struct ibv_sge sge = {
-		.addr = (uintptr_t)laddr,
-		.length = (uint32_t)len,
-		.lkey = mr->lkey,
-	};
-	struct ibv_send_wr *bad;
-	int rc;
-
-	wr->sg_list = &sge;
-	wr->num_sge = 1;
-	wr->send_flags = IBV_SEND_SIGNALED;
-	rc = ibv_post_send(conn->id->qp, wr, &bad);
-	if (rc) {
-		errno = rc;
+	if (pal_wr_post_one(conn->id->qp, wr, mr, laddr, len))
 		return conn_fail(conn, "ibv_post_send opcode %d", wr->opcode);
-	}
 	return 0;
 }
 
@@ -389,31 +377,12 @@ int pal_conn_post_recv(struct pal_conn *conn, struct ibv_mr *mr, void *laddr,
 	return 0;
 }
 
-static long elapsed_ms(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000 +
-	       (now.tv_nsec - start->tv_nsec) / 1000000;
-}
-
 int pal_conn_poll(struct pal_conn *conn, struct ibv_wc *wc, int timeout_ms)
 {
-	struct timespec start;
-	int n;
-
-	/* Busy-poll, as perftest does: no completion channel in the way. */
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	do {
-		n = ibv_poll_cq(conn->cq, 1, wc);
-		if (n < 0) {
-			errno = EIO;
-			return conn_fail(conn, "ibv_poll_cq");
-		}
-		if (n == 1)
-			return 0;
-	} while (elapsed_ms(&start) < timeout_ms);
-	errno = ETIMEDOUT;
+	/* No completion channel in the way, and no yield: a benchmark path. */
+	if (!pal_wr_poll_one(conn->cq, wc, timeout_ms, false))
+		return 0;
+	if (errno == EIO)
+		return conn_fail(conn, "ibv_poll_cq");
 	return conn_fail(conn, "no completion within %d ms", timeout_ms);
 }

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -8,6 +7,8 @@
 #include <time.h>
 
 #include <rdma_pal/loop.h>
+
+#include "wr.h"
 
 #define LOOP_PORT 1
 
@@ -237,55 +238,23 @@ int pal_loop_post_rdma(struct pal_loop *loop, enum ibv_wr_opcode opcode,
 		       struct ibv_mr *mr, void *laddr, size_t len,
 		       uint64_t raddr, uint32_t rkey, uint64_t wr_id)
 {
-	struct ibv_sge sge = {
-		.addr = (uintptr_t)laddr,
-		.length = (uint32_t)len,
-		.lkey = mr->lkey,
-	};
 	struct ibv_send_wr wr = {
 		.wr_id = wr_id,
-		.sg_list = &sge,
-		.num_sge = 1,
 		.opcode = opcode,
-		.send_flags = IBV_SEND_SIGNALED,
 		.wr.rdma = { .remote_addr = raddr, .rkey = rkey },
 	};
-	struct ibv_send_wr *bad;
-	int rc = ibv_post_send(loop->req, &wr, &bad);
 
-	if (rc) {
-		errno = rc;
+	if (pal_wr_post_one(loop->req, &wr, mr, laddr, len))
 		return loop_fail(loop, "ibv_post_send opcode %d", opcode);
-	}
 	return 0;
-}
-
-static long elapsed_ms(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000 +
-	       (now.tv_nsec - start->tv_nsec) / 1000000;
 }
 
 int pal_loop_poll(struct pal_loop *loop, struct ibv_wc *wc, int timeout_ms)
 {
-	struct timespec start;
-	int n;
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	do {
-		n = ibv_poll_cq(loop->cq, 1, wc);
-		if (n < 0) {
-			errno = EIO;
-			return loop_fail(loop, "ibv_poll_cq");
-		}
-		if (n == 1)
-			return 0;
-		/* Other threads may be racing this one on two vCPUs. */
-		sched_yield();
-	} while (elapsed_ms(&start) < timeout_ms);
-	errno = ETIMEDOUT;
+	/* Other threads may be racing this one on two vCPUs: yield. */
+	if (!pal_wr_poll_one(loop->cq, wc, timeout_ms, true))
+		return 0;
+	if (errno == EIO)
+		return loop_fail(loop, "ibv_poll_cq");
 	return loop_fail(loop, "no completion within %d ms", timeout_ms);
 }
