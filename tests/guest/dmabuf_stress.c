@@ -2,13 +2,15 @@
 /*
  * Seeded random-operation stress of dma-buf MRs, checked against a model.
  *
- *   dmabuf_stress --device DEV --ops N [--seed S]
+ *   dmabuf_stress --device DEV --ops N [--seed S] [--vfio BDF]
  *
  * A generator seeded with S (default: from the clock; always printed)
  * draws N operations on up to MAX_BUFS buffers and MAX_MRS MRs:
  *
- *   create    a buffer from udmabuf, the system heap or the test exporter
- *             (random size, extent size, order and offered mappings)
+ *   create    a buffer from udmabuf, the system heap, the test exporter
+ *             (random size, extent size, order and offered mappings) or,
+ *             with --vfio, BAR 2 of that vfio-pci device (MMIO; one at a
+ *             time, since its group opens once)
  *   reg       ibv_reg_dmabuf_mr() with valid or deliberately invalid
  *             arguments (window, length, overflow, page offset, fd, flags)
  *   traffic   RDMA WRITE of a fresh pattern into a window of an MR and READ
@@ -17,7 +19,8 @@
  *   revoke    revoke a test exporter buffer, then poison it
  *   dereg     deregister an MR
  *   drop      drop every user reference to a buffer (dma-buf fd and CPU
- *             view) while its MRs live on
+ *             view) while its MRs live on; for a vfio BAR this closes the
+ *             device, which revokes its dma-bufs
  *   stats     compare the test exporter's counters with the model
  *
  * The model predicts every result: the errno of each registration, whether
@@ -62,6 +65,7 @@ struct sbuf {
 	bool dropped;		/* no fd or CPU view left; MRs keep it alive */
 	bool revoked;
 	bool testexp;
+	bool vfio;
 	unsigned int mode;	/* DMA_BUF_PAL_TEST_MODE_* (testexp) */
 	struct pal_mem mem;
 	unsigned int nr_mrs;
@@ -91,6 +95,7 @@ static const char *const op_names[NR_OPS] = {
 static const unsigned int op_weight[NR_OPS] = { 6, 24, 30, 8, 2, 14, 3, 5 };
 
 struct stress {
+	const char *vfio_bdf;	/* ivshmem bound to vfio-pci, or NULL */
 	uint64_t seed;
 	uint64_t rng;
 	unsigned long op_index;
@@ -103,6 +108,7 @@ struct stress {
 	unsigned long done[NR_OPS];
 	unsigned long reg_errno[4];	/* 0, EINVAL/EBADF, ENODEV, EOPNOTSUPP */
 	unsigned long traffic_failed;
+	unsigned long created[5];	/* per entry of op_create()'s backends */
 };
 
 static uint64_t next_rand(uint64_t *state)
@@ -151,8 +157,8 @@ static int fail(struct stress *s, const char *fmt, ...)
 	fprintf(stderr, "last operations:\n");
 	for (i = first; i <= s->op_index; i++)
 		fprintf(stderr, "  %s\n", s->trace[i % TRACE]);
-	fprintf(stderr, "replay: dmabuf_stress --seed %" PRIu64 " --ops %lu\n", s->seed,
-		s->op_index + 1);
+	fprintf(stderr, "replay: dmabuf_stress --seed %" PRIu64 " --ops %lu%s%s\n", s->seed,
+		s->op_index + 1, s->vfio_bdf ? " --vfio " : "", s->vfio_bdf ? s->vfio_bdf : "");
 	return -1;
 }
 
@@ -185,9 +191,22 @@ static void free_buf(struct sbuf *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* A vfio BAR can be created when no buffer holds the device open. */
+static bool vfio_free_to_open(const struct stress *s)
+{
+	int i;
+
+	if (!s->vfio_bdf)
+		return false;
+	for (i = 0; i < MAX_BUFS; i++)
+		if (s->bufs[i].used && s->bufs[i].vfio && !s->bufs[i].dropped)
+			return false;
+	return true;
+}
+
 static int op_create(struct stress *s)
 {
-	static const char *const backends[] = { "udmabuf", "heap", "testexp", "testexp" };
+	static const char *const backends[] = { "udmabuf", "heap", "testexp", "testexp", "vfio" };
 	static const unsigned int modes[] = { DMA_BUF_PAL_TEST_MODE_BOTH,
 					      DMA_BUF_PAL_TEST_MODE_PAL,
 					      DMA_BUF_PAL_TEST_MODE_SGT };
@@ -201,15 +220,22 @@ static int op_create(struct stress *s)
 			b = &s->bufs[i];
 	if (!b)
 		return 0;
-	backend = backends[rand_below(s, 4)];
+	i = (int)rand_below(s, vfio_free_to_open(s) ? 5 : 4);
+	backend = backends[i];
+	s->created[i]++;
 	params.size = (1 + rand_below(s, 64)) * PAGE;
 	b->testexp = !strcmp(backend, "testexp");
+	b->vfio = !strcmp(backend, "vfio");
 	if (b->testexp) {
 		params.extent_size = PAGE << (2 * rand_below(s, 3));	/* 4, 16, 64 KiB */
 		b->mode = modes[rand_below(s, 3)];
 		params.mode = b->mode;
 		params.shuffle = rand_below(s, 2);
 		params.seed = next_rand(&s->rng) | 1;
+	}
+	if (b->vfio) {
+		params.pci_device = s->vfio_bdf;
+		params.bar = 2;
 	}
 	note(s, "create %s of %zu bytes, extent %zu, mode %u", backend, params.size,
 	     params.extent_size, b->mode);
@@ -241,6 +267,12 @@ static void make_reg_case(struct stress *s, const struct sbuf *b, struct reg_cas
 
 	*c = (struct reg_case){ "valid window", off, len, off, b->mem.dmabuf_fd,
 				RW | on_demand, valid_errno };
+	/* The CPU cannot make atomics atomic towards MMIO: rxe refuses them. */
+	if (b->vfio && !rand_below(s, 4)) {
+		c->what = "remote atomics on MMIO";
+		c->access |= IBV_ACCESS_REMOTE_ATOMIC;
+		c->expect = EOPNOTSUPP;
+	}
 	switch (rand_below(s, 16)) {
 	case 0:
 		c->what = "offset at the end";
@@ -524,6 +556,9 @@ static int op_drop(struct stress *s)
 		return -1;
 	pal_mem_free(&b->mem);
 	b->dropped = true;
+	/* vfio-pci revokes a device's dma-bufs when its last fd closes. */
+	if (b->vfio)
+		b->revoked = true;
 	if (!b->nr_mrs)
 		memset(b, 0, sizeof(*b));
 	return 0;
@@ -579,7 +614,7 @@ static int teardown(struct stress *s)
 
 static void usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s --device DEV --ops N [--seed S]\n", prog);
+	fprintf(stderr, "usage: %s --device DEV --ops N [--seed S] [--vfio BDF]\n", prog);
 }
 
 int main(int argc, char **argv)
@@ -588,6 +623,7 @@ int main(int argc, char **argv)
 		{ "device", required_argument, NULL, 'd' },
 		{ "ops", required_argument, NULL, 'n' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "vfio", required_argument, NULL, 'v' },
 		{ 0 }
 	};
 	struct stress *s = calloc(1, sizeof(*s));
@@ -605,6 +641,7 @@ int main(int argc, char **argv)
 		case 'd': device = optarg; break;
 		case 'n': nr_ops = strtoul(optarg, NULL, 0); break;
 		case 's': s->seed = strtoull(optarg, NULL, 0); break;
+		case 'v': s->vfio_bdf = optarg; break;
 		default: usage(argv[0]); return 2;
 		}
 	}
@@ -614,8 +651,8 @@ int main(int argc, char **argv)
 	}
 	s->rng = s->seed;
 	/* Printed first, so a run that dies can still be replayed. */
-	printf("dmabuf_stress: seed %" PRIu64 ", %lu operations on %s\n", s->seed, nr_ops,
-	       device);
+	printf("dmabuf_stress: seed %" PRIu64 ", %lu operations on %s%s%s\n", s->seed, nr_ops,
+	       device, s->vfio_bdf ? ", vfio BAR of " : "", s->vfio_bdf ? s->vfio_bdf : "");
 	fflush(stdout);
 	if (pal_loop_open(&s->loop, device, 4)) {
 		fprintf(stderr, "FAIL: %s\n", s->loop.err);
@@ -639,6 +676,8 @@ int main(int argc, char **argv)
 	}
 	if (!rc)
 		rc = teardown(s);
+	printf("buffers: udmabuf %lu, heap %lu, testexp %lu, vfio %lu\n", s->created[0],
+	       s->created[1], s->created[2] + s->created[3], s->created[4]);
 	printf("operations:");
 	for (i = 0; i < NR_OPS; i++)
 		printf(" %s %lu", op_names[i], s->done[i]);

@@ -407,9 +407,10 @@ run_test "race: register/deregister, move and revoke against traffic, on-demand 
 run_test "race: register/deregister, move and revoke against traffic, pinned MR" \
 	t_race "$race_seconds" --seed 12 --pinned
 t_stress() {
-	local ops=$stress_ops
+	local ops=$stress_ops bdf
 	[ -n "$ops" ] || ops=20000
-	in_b timeout 1200 "$bin/dmabuf_stress" --device rxe_b --ops "$ops" \
+	bdf=$(vfio_ivshmem) || return 1
+	in_b timeout 1200 "$bin/dmabuf_stress" --device rxe_b --ops "$ops" --vfio "$bdf" \
 		${stress_seed:+--seed "$stress_seed"}
 }
 run_test "stress: seeded random operations checked against a model" t_stress
