@@ -38,10 +38,12 @@ echo "timings: deps $((t_deps - t_start)) s, kernel tree+build $((t_kernel - t_d
 	"userspace $((t_user - t_kernel)) s, tests $((t_tests - t_user)) s," \
 	"total $((t_tests - t_start)) s"
 cat build/cmake/vm-out/guest/summary build/cmake/vm-out/guest-debug/summary \
-	build/cmake/vm-out/guest-iommu/summary 2>/dev/null
+	build/cmake/vm-out/guest-iommu/summary build/cmake/vm-out/guest-swiotlb/summary \
+	2>/dev/null
 echo
 python3 scripts/summarize.py build/cmake/junit.xml \
 	--tap guest-suite=build/cmake/vm-out/guest/guest.tap \
 	--tap guest-suite-debug=build/cmake/vm-out/guest-debug/guest.tap \
-	--tap guest-iommu=build/cmake/vm-out/guest-iommu/guest.tap || rc=1
+	--tap guest-iommu=build/cmake/vm-out/guest-iommu/guest.tap \
+	--tap guest-swiotlb=build/cmake/vm-out/guest-swiotlb/guest.tap || rc=1
 exit "$rc"

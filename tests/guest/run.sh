@@ -2,12 +2,14 @@
 # The guest test suite. Runs inside the rdma-pal guest (scripts/vm-run.sh):
 #
 #   tests/guest/run.sh --bin DIR --rdma-core-lib DIR --perftest DIR
-#                      [--only REGEX] [--debug-kernel] [--iommu]
+#                      [--only REGEX] [--debug-kernel] [--iommu] [--swiotlb]
 #                      [--stress-seed N] [--stress-ops N]
 #
 # --iommu: the guest has an emulated IOMMU (vm-run.sh --iommu); the umem
 # import tests then check the IOVA path instead of comparing the list and
-# sg_table paths address for address.
+# sg_table paths address for address. --swiotlb: the guest booted with
+# swiotlb=force; the umem import tests check that the list path refuses to
+# bounce.
 #
 # Every program runs on the patched rdma-core (scripts/userspace-tree.sh
 # rdma-core): its lib/ directory comes first on LD_LIBRARY_PATH, so the
@@ -34,6 +36,7 @@ perftest=""
 only="."
 debug_kernel=0
 iommu=0
+swiotlb=0
 stress_seed=""
 stress_ops=""
 while [ $# -gt 0 ]; do
@@ -44,6 +47,7 @@ while [ $# -gt 0 ]; do
 	--only) only=$2; shift ;;
 	--debug-kernel) debug_kernel=1 ;;
 	--iommu) iommu=1 ;;
+	--swiotlb) swiotlb=1 ;;
 	--stress-seed) stress_seed=$2; shift ;;
 	--stress-ops) stress_ops=$2; shift ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
@@ -347,7 +351,20 @@ t_umem_import_vfio() {
 	bdf=$(vfio_ivshmem) || return 1
 	t_umem_import --backend vfio --vfio "$bdf" "$@"
 }
-if [ "$iommu" = 0 ]; then
+if [ "$swiotlb" = 1 ]; then
+	# swiotlb=force: every streaming DMA mapping bounces. A long-lived MR
+	# must not: the list path, which maps with DMA_ATTR_REQUIRE_COHERENT
+	# as ib_umem_get() does, refuses; the exporter's sg_table path cannot
+	# say so and bounces.
+	run_test "umem import (forced bounce): list path refuses to bounce (EOPNOTSUPP), test exporter" \
+		t_umem_import --backend testexp --size $((4 * mib)) --extent-size $((64 << 10)) \
+		--path pal --expect EOPNOTSUPP
+	run_test "umem import (forced bounce): list path refuses to bounce (EOPNOTSUPP), udmabuf" \
+		t_umem_import --backend udmabuf --size $((4 * mib)) --path pal --expect EOPNOTSUPP
+	run_test "umem import (forced bounce): the sg_table path of the same buffer is bounced" \
+		t_umem_import --backend testexp --size $((4 * mib)) --extent-size $((64 << 10)) \
+		--path sgt
+elif [ "$iommu" = 0 ]; then
 	run_test "umem import (DMA device): list and sg_table paths agree, test exporter 64 KiB extents" \
 		t_umem_import --backend testexp --size $((4 * mib)) --extent-size $((64 << 10)) \
 		--expect-pgsz 4096
@@ -364,6 +381,32 @@ if [ "$iommu" = 0 ]; then
 	run_test "umem import (DMA device): ... window starting inside a page" \
 		t_umem_import --backend testexp --size $mib --extent-size 4096 --shuffle 2 \
 		--offset $((4096 + 100)) --length $((64 << 10)) --iova $((4096 + 100))
+	# The other import modes drivers use, on every RAM exporter: both paths
+	# agree on page size and blocks, the list path has no more extents.
+	for imode in pinned dynamic; do
+		run_test "umem import (DMA device, $imode): paths agree, test exporter 64 KiB extents shuffled" \
+			t_umem_import --import-mode $imode --backend testexp --size $((4 * mib)) \
+			--extent-size $((64 << 10)) --shuffle 3
+		run_test "umem import (DMA device, $imode): paths agree, udmabuf" \
+			t_umem_import --import-mode $imode --backend udmabuf --size $((4 * mib))
+		run_test "umem import (DMA device, $imode): paths agree, udmabuf of hugetlb folios" \
+			t_umem_import --import-mode $imode --backend udmabuf-huge --size $((4 * mib)) \
+			--expect-pgsz $((2 * mib))
+		run_test "umem import (DMA device, $imode): paths agree, system heap" \
+			t_umem_import --import-mode $imode --backend heap --size $((4 * mib))
+	done
+	# Held imports against a moving, then revoked, buffer.
+	for imode in revocable pinned dynamic; do
+		run_test "umem import (DMA device, $imode): list import across a move and a revoke" \
+			t_umem_import --import-mode $imode --backend testexp --size $((4 * mib)) \
+			--extent-size $((64 << 10)) --shuffle 4 --path pal --scenario move-revoke
+	done
+	run_test "umem import (DMA device, dynamic): sg_table import across a move and a revoke" \
+		t_umem_import --import-mode dynamic --backend testexp --size $((4 * mib)) \
+		--extent-size $((64 << 10)) --shuffle 4 --path sgt --scenario move-revoke
+	run_test "umem import (DMA device, dynamic): exporter without lists falls back to sg_table" \
+		t_umem_import --import-mode dynamic --backend testexp --size $mib --mode sgt \
+		--path pal --expect-fallback
 	run_test "umem import (DMA device): exporter without lists falls back to sg_table" \
 		t_umem_import --backend testexp --size $mib --mode sgt --path pal --expect-fallback
 	run_test "umem import (DMA device): sg_table path refused by a list-only exporter (EOPNOTSUPP)" \
@@ -384,6 +427,17 @@ else
 		t_umem_import --iommu --backend udmabuf --size $((4 * mib))
 	run_test "umem import (IOMMU): ... system heap" \
 		t_umem_import --iommu --backend heap --size $((4 * mib))
+	for imode in pinned dynamic; do
+		run_test "umem import (IOMMU, $imode): list path is one IOVA extent, 64 KiB extents shuffled" \
+			t_umem_import --iommu --import-mode $imode --backend testexp --size $((4 * mib)) \
+			--extent-size $((64 << 10)) --shuffle 3 --expect-pgsz $((2 * mib))
+	done
+	for imode in revocable pinned dynamic; do
+		run_test "umem import (IOMMU, $imode): list import across a move and a revoke" \
+			t_umem_import --iommu --import-mode $imode --backend testexp \
+			--size $((4 * mib)) --extent-size $((64 << 10)) --shuffle 4 --path pal \
+			--scenario move-revoke
+	done
 	run_test "umem import (IOMMU): vfio BAR to another device: no P2P route here (EOPNOTSUPP)" \
 		t_umem_import_vfio --size $mib --path pal --expect EOPNOTSUPP
 fi
@@ -395,6 +449,10 @@ run_test "move: on-demand MR moved 3 times under traffic: data stays correct" \
 	t_revoke 18532 --action move --on-demand -- --expect success
 run_test "move: a pinned MR's buffer cannot be moved (EBUSY), traffic unharmed" \
 	t_revoke 18533 --action move-pinned -- --expect success
+run_test "fence: the test exporter frees moved memory only after the reservation's fences" \
+	"$bin/dmabuf_fence" --test move-waits
+run_test "fence: an on-demand MR whose move hangs fails the WRITE in bounded time, then recovers" \
+	in_b "$bin/dmabuf_fence" --test fault-bounded --device rxe_b
 # Races and random operations, single process on rxe_b: two RC QPs of
 # rxe_b connected to each other carry the traffic.
 t_race() {

@@ -8,7 +8,8 @@
  *               [--shuffle SEED] [--mode both|pal|sgt] [--offset B] [--length B]
  *               [--iova A] [--path both|pal|sgt] [--vfio BDF]
  *               [--expect ERRNO] [--expect-fallback] [--iommu]
- *               [--expect-pgsz BYTES]
+ *               [--expect-pgsz BYTES] [--import-mode revocable|pinned|dynamic]
+ *               [--scenario move-revoke]
  *
  * --path both (default) requires both imports to succeed with the same page
  * size and the same number of blocks, and the list path to need no more
@@ -17,13 +18,28 @@
  * import to fall back to the sg_table path (an exporter without lists).
  * --vfio names the vfio-pci device of the "vfio" backend (its BAR 2).
  * --expect-pgsz requires the list path to choose that HW page size.
+ * With the test exporter, no attachment, mapping or pin may be left after
+ * the imports, whether they succeeded or not.
+ * --import-mode picks the driver import mode: pinned and revocable (irdma,
+ * the default), pinned (efa, bnxt_re, mana, ionic) or dynamic (mlx5).
+ * --scenario move-revoke (test exporter, one path) holds the import, moves
+ * the buffer, uses the import again, revokes the buffer and uses it once
+ * more, and checks each step against what the mode promises: a dynamic
+ * import is invalidated by the move and mapped again on its next use with
+ * the same geometry (and, without an IOMMU, the new memory's addresses),
+ * then fails with the exporter's ENODEV once revoked; a pinned import
+ * keeps the buffer from moving (EBUSY); a revocable one is unmapped for
+ * good by the revoke (no page size, no block); a plain pinned one cannot
+ * be revoked and keeps its mapping, which the exporter reports.
  * --iommu: the device sits behind an IOMMU, so each path gets its own IOVA
  * layout and the page sizes may differ: the list path must then map the
- * window as one extent and need no more blocks than the sg_table path.
+ * window as one extent, with the largest device page no larger than the
+ * window (rounded up to a power of two) at which offset and IOVA agree.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,23 +52,139 @@
 
 #include <rdma_pal/errname.h>
 #include <rdma_pal/mem.h>
+#include <rdma_pal/testexp.h>
 
-static int import(int devfd, int fd, const char *pci, bool pal, uint64_t offset,
+static void show(const char *what, const struct ib_umem_import_test *r)
+{
+	printf("%s: list %u, %u extent(s), page size %llu, %llu block(s), metadata %llu B, "
+	       "maps %u, invalidations %u, revoked %u, import %llu ns, geometry %llu ns, "
+	       "release %llu ns\n",
+	       what, r->pal, r->nr_extents, (unsigned long long)r->pgsz,
+	       (unsigned long long)r->nr_blocks, (unsigned long long)r->meta_bytes,
+	       r->maps, r->invalidations, r->revoked, (unsigned long long)r->ns_import,
+	       (unsigned long long)r->ns_geometry, (unsigned long long)r->ns_release);
+}
+
+static int import(int devfd, int fd, const char *pci, uint32_t flags, uint64_t offset,
 		  uint64_t length, uint64_t iova, struct ib_umem_import_test *out)
 {
 	*out = (struct ib_umem_import_test){
-		.fd = fd, .flags = pal ? IB_UMEM_IMPORT_TEST_PAL : 0,
+		.fd = fd, .flags = flags,
 		.offset = offset, .length = length, .iova = iova,
 	};
 	snprintf(out->pci_dev, sizeof(out->pci_dev), "%s", pci);
 	if (ioctl(devfd, IB_UMEM_IMPORT_TEST_IMPORT, out))
 		return errno;
-	printf("%s path: list %u, %u extent(s), page size %llu, %llu block(s), metadata %llu B, "
-	       "import %llu ns, geometry %llu ns, release %llu ns\n",
-	       pal ? "list" : "sg_table", out->pal, out->nr_extents,
-	       (unsigned long long)out->pgsz, (unsigned long long)out->nr_blocks,
-	       (unsigned long long)out->meta_bytes, (unsigned long long)out->ns_import,
-	       (unsigned long long)out->ns_geometry, (unsigned long long)out->ns_release);
+	show(flags & IB_UMEM_IMPORT_TEST_PAL ? "list path" : "sg_table path", out);
+	return 0;
+}
+
+/* USE the held import; 0 or the errno. */
+static int use(int devfd, uint64_t iova, struct ib_umem_import_test *out)
+{
+	*out = (struct ib_umem_import_test){ .iova = iova };
+	if (ioctl(devfd, IB_UMEM_IMPORT_TEST_USE, out))
+		return errno;
+	show("  use", out);
+	return 0;
+}
+
+/*
+ * The largest of the default HW page sizes (4 KiB, 2 MiB, 1 GiB) that the
+ * list path's IOVA placement promises for a window: no larger than the
+ * window rounded up to a power of two, and one at which the window's
+ * buffer offset and its IOVA agree.
+ */
+static uint64_t usable_pgsz(uint64_t length, uint64_t offset, uint64_t iova)
+{
+	static const uint64_t sizes[] = { 1ULL << 30, 2ULL << 20, 4096 };
+	uint64_t span = 4096;
+	unsigned int i;
+
+	while (span < length)
+		span <<= 1;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		if (sizes[i] <= span && !((offset ^ iova) & (sizes[i] - 1)))
+			return sizes[i];
+	return 0;
+}
+
+static int scenario_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int scenario_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -1;
+}
+
+/*
+ * Hold an import of the test exporter's buffer, move the buffer, use the
+ * import, revoke the buffer, use it again: each mode keeps its promise.
+ */
+static int move_revoke(int devfd, struct pal_mem *mem, const char *pci, uint32_t flags,
+		       uint64_t offset, uint64_t length, uint64_t iova, bool iommu)
+{
+	uint32_t mode = flags & (IB_UMEM_IMPORT_TEST_PINNED | IB_UMEM_IMPORT_TEST_DYNAMIC);
+	struct ib_umem_import_test first, r;
+	uint32_t live = 0;
+	int err;
+
+	err = import(devfd, mem->dmabuf_fd, pci, flags | IB_UMEM_IMPORT_TEST_HOLD, offset,
+		     length, iova, &first);
+	if (err)
+		return scenario_fail("held import: %s", pal_errno_name(err));
+	if (!first.pgsz || first.maps != 1)
+		return scenario_fail("held import: no page size or not mapped once");
+
+	err = pal_testexp_move(mem->dmabuf_fd, &live) ? errno : 0;
+	printf("move: %s, %u mapping(s) live\n", pal_errno_name(err), live);
+	if (mode == IB_UMEM_IMPORT_TEST_DYNAMIC) {
+		if (err || live)
+			return scenario_fail("a dynamic import must let the buffer move and drop its mapping");
+		err = use(devfd, iova, &r);
+		if (err)
+			return scenario_fail("use after the move: %s", pal_errno_name(err));
+		if (r.invalidations != 1 || r.maps != 2)
+			return scenario_fail("expected one invalidation and a second map, got %u and %u",
+					     r.invalidations, r.maps);
+		if (r.pgsz != first.pgsz || r.nr_blocks != first.nr_blocks ||
+		    r.pal != first.pal)
+			return scenario_fail("the mapping again has another geometry or path");
+		if (!iommu && r.dma_digest == first.dma_digest)
+			return scenario_fail("the mapping again has the old memory's addresses");
+	} else if (err != EBUSY) {
+		return scenario_fail("a pinned import must keep the buffer from moving (EBUSY), got %s",
+				     pal_errno_name(err));
+	}
+
+	if (pal_testexp_revoke(mem->dmabuf_fd, &live))
+		return scenario_fail("revoke: %s", strerror(errno));
+	printf("revoke: %u mapping(s) live\n", live);
+	err = use(devfd, iova, &r);
+	switch (mode) {
+	case IB_UMEM_IMPORT_TEST_DYNAMIC:
+		if (live || err != ENODEV)
+			return scenario_fail("a revoked dynamic import must be unmapped and fail to map again with ENODEV, got %u live, %s",
+					     live, pal_errno_name(err));
+		break;
+	case IB_UMEM_IMPORT_TEST_PINNED:
+		/* Not revocable: it keeps the memory, and the exporter sees it. */
+		if (live != 1 || err || r.revoked || r.pgsz != first.pgsz)
+			return scenario_fail("a plain pinned import keeps its mapping across a revoke");
+		break;
+	default:
+		if (live || err || !r.revoked || r.invalidations != 1 || r.pgsz || r.nr_blocks)
+			return scenario_fail("a revoked revocable import must be unmapped for good");
+		break;
+	}
+	if (ioctl(devfd, IB_UMEM_IMPORT_TEST_RELEASE, &r))
+		return scenario_fail("release: %s", strerror(errno));
+	printf("the import behaved as its mode promises\n");
 	return 0;
 }
 
@@ -74,6 +206,8 @@ int main(int argc, char **argv)
 		{ "vfio", required_argument, NULL, 'v' },
 		{ "iommu", no_argument, NULL, 'I' },
 		{ "expect-pgsz", required_argument, NULL, 'g' },
+		{ "import-mode", required_argument, NULL, 'M' },
+		{ "scenario", required_argument, NULL, 'S' },
 		{ 0 }
 	};
 	struct pal_mem_params params = { .size = 1 << 20 };
@@ -82,6 +216,8 @@ int main(int argc, char **argv)
 	uint64_t offset = 0, length = 0, iova = 0, want_pgsz = 0;
 	int c, devfd, want, got, rc = 1;
 	bool do_pal, do_sgt, fallback = false, iommu = false;
+	const char *scenario = NULL;
+	uint32_t mode_flags = 0;
 	struct pal_mem mem;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -105,11 +241,22 @@ int main(int argc, char **argv)
 		case 'I': iommu = true; break;
 		case 'g': want_pgsz = strtoull(optarg, NULL, 0); break;
 		case 'v': params.pci_device = optarg; params.bar = 2; break;
+		case 'M':
+			if (!strcmp(optarg, "pinned"))
+				mode_flags = IB_UMEM_IMPORT_TEST_PINNED;
+			else if (!strcmp(optarg, "dynamic"))
+				mode_flags = IB_UMEM_IMPORT_TEST_DYNAMIC;
+			else if (strcmp(optarg, "revocable"))
+				return 2;
+			break;
+		case 'S': scenario = optarg; break;
 		default: return 2;
 		}
 	}
 	want = pal_errno_parse(expect);
-	if (!pci || want < 0 || !pal_mem_backend(backend)) {
+	if (!pci || want < 0 || !pal_mem_backend(backend) ||
+	    (scenario && (strcmp(scenario, "move-revoke") || strcmp(backend, "testexp") ||
+			  !strcmp(path, "both")))) {
 		fprintf(stderr, "usage: %s --pci BDF --backend NAME [options]\n", argv[0]);
 		return 2;
 	}
@@ -126,22 +273,48 @@ int main(int argc, char **argv)
 		perror("open /dev/ib_umem_import_test");
 		goto out;
 	}
+	if (scenario) {
+		if (move_revoke(devfd, &mem, pci, mode_flags | (do_pal ? IB_UMEM_IMPORT_TEST_PAL : 0),
+				offset, length, iova, iommu))
+			goto out;
+		do_pal = do_sgt = false;
+	}
 	if (do_pal) {
-		got = import(devfd, mem.dmabuf_fd, pci, true, offset, length, iova, &pal_res);
+		got = import(devfd, mem.dmabuf_fd, pci, mode_flags | IB_UMEM_IMPORT_TEST_PAL,
+			     offset, length, iova, &pal_res);
 		if (got != want) {
 			fprintf(stderr, "list path: %s, expected %s\n", pal_errno_name(got), expect);
 			goto out;
 		}
 	}
 	if (do_sgt) {
-		got = import(devfd, mem.dmabuf_fd, pci, false, offset, length, iova, &sgt_res);
+		got = import(devfd, mem.dmabuf_fd, pci, mode_flags, offset, length, iova, &sgt_res);
 		if (got != want) {
 			fprintf(stderr, "sg_table path: %s, expected %s\n", pal_errno_name(got), expect);
 			goto out;
 		}
 	}
+	/* Every import, refused or not, gave back what it took. */
+	if (mem.ops == &pal_mem_testexp_ops) {
+		struct pal_testexp_stats st;
+
+		if (pal_testexp_stats(mem.dmabuf_fd, &st)) {
+			perror("test exporter stats");
+			goto out;
+		}
+		if (st.attachments || st.pal_maps || st.sgt_maps || st.pins) {
+			fprintf(stderr, "left behind: %u attachment(s), %u list(s), %u table(s), %u pin(s)\n",
+				st.attachments, st.pal_maps, st.sgt_maps, st.pins);
+			goto out;
+		}
+		printf("exporter: no attachment, mapping or pin left\n");
+	}
 	if (want) {
 		printf("import failed with %s as expected\n", expect);
+		rc = 0;
+		goto out;
+	}
+	if (scenario) {
 		rc = 0;
 		goto out;
 	}
@@ -160,9 +333,20 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (do_pal && do_sgt && iommu) {
-		if (pal_res.nr_extents != 1 || pal_res.nr_blocks > sgt_res.nr_blocks) {
-			fprintf(stderr, "behind an IOMMU the list path should be one extent and "
-				"no more blocks than the sg_table path\n");
+		/*
+		 * The list path links the window into an IOVA range aligned to
+		 * the window's size (rounded up to a power of two), at the
+		 * buffer offset's position: every page size of the device up
+		 * to that size stays usable where the offset and the IOVA
+		 * agree, and no larger one is bought with IOVA space. The
+		 * sg_table path's layout is the exporter's mapping of the
+		 * whole buffer, so its page size is shown, not compared.
+		 */
+		uint64_t pgsz_ok = usable_pgsz(length, offset, iova);
+
+		if (pal_res.nr_extents != 1 || pal_res.pgsz < pgsz_ok) {
+			fprintf(stderr, "behind an IOMMU the list path should be one extent with "
+				"pages of at least %llu B\n", (unsigned long long)pgsz_ok);
 			goto out;
 		}
 		printf("list path: one IOVA extent, %llu block(s) of %llu B; sg_table path: %llu of %llu B\n",

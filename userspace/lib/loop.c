@@ -139,7 +139,7 @@ static int connect_qp(struct pal_loop *loop, struct ibv_qp *qp,
 
 	attr = (struct ibv_qp_attr){
 		.qp_state = IBV_QPS_RTS,
-		.timeout = 14,
+		.timeout = loop->ack_timeout,
 		.retry_cnt = 7,
 		.rnr_retry = 7,
 		.sq_psn = 0,
@@ -178,6 +178,7 @@ int pal_loop_open(struct pal_loop *loop, const char *dev_name,
 {
 	memset(loop, 0, sizeof(*loop));
 	loop->max_wr = max_wr;
+	loop->ack_timeout = 14;		/* 67 ms */
 	errno = 0;
 	loop->ctx = open_device(dev_name);
 	if (!loop->ctx)

@@ -46,6 +46,25 @@ int pal_testexp_revoke(int dmabuf_fd, uint32_t *live_maps)
 	return testexp_invalidate(DMA_BUF_PAL_TEST_REVOKE, dmabuf_fd, live_maps);
 }
 
+static int testexp_fence(int dmabuf_fd, uint32_t op, uint32_t usage)
+{
+	struct dma_buf_pal_test_fence arg = {
+		.fd = dmabuf_fd, .op = op, .usage = usage,
+	};
+
+	return testexp_ioctl(DMA_BUF_PAL_TEST_FENCE, &arg);
+}
+
+int pal_testexp_fence_add(int dmabuf_fd, uint32_t usage)
+{
+	return testexp_fence(dmabuf_fd, DMA_BUF_PAL_TEST_FENCE_ADD, usage);
+}
+
+int pal_testexp_fence_signal(int dmabuf_fd)
+{
+	return testexp_fence(dmabuf_fd, DMA_BUF_PAL_TEST_FENCE_SIGNAL, 0);
+}
+
 int pal_testexp_stats(int dmabuf_fd, struct pal_testexp_stats *stats)
 {
 	struct dma_buf_pal_test_stats arg = { .fd = dmabuf_fd };

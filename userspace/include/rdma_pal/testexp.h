@@ -21,12 +21,29 @@ struct pal_testexp_stats {
 /*
  * Move the buffer behind dmabuf_fd to new memory; *live_maps gets the
  * mappings importers still held after being invalidated (0 if they all
- * behaved). EBUSY while an importer has it pinned.
+ * behaved). EBUSY while an importer has it pinned or kept a mapping,
+ * ETIMEDOUT if a fence of its reservation did not signal within a second:
+ * the buffer then stays where it was.
  */
 int pal_testexp_move(int dmabuf_fd, uint32_t *live_maps);
 /* Take the buffer away from its importers for good; the CPU view stays. */
 int pal_testexp_revoke(int dmabuf_fd, uint32_t *live_maps);
 int pal_testexp_stats(int dmabuf_fd, struct pal_testexp_stats *stats);
+
+/* Usages of a fence, as the kernel's enum dma_resv_usage. */
+enum pal_fence_usage {
+	PAL_FENCE_KERNEL,	/* a move in progress: importers must wait */
+	PAL_FENCE_WRITE,
+	PAL_FENCE_READ,
+	PAL_FENCE_BOOKKEEP,
+};
+/*
+ * Hold an unsignalled fence of that usage in the buffer's reservation until
+ * pal_testexp_fence_signal() (or the buffer's last close). EBUSY if one is
+ * held already.
+ */
+int pal_testexp_fence_add(int dmabuf_fd, uint32_t usage);
+int pal_testexp_fence_signal(int dmabuf_fd);
 
 /*
  * Shape of the physical address list any exporter offers for dmabuf_fd, as
