@@ -5,10 +5,15 @@
  * on the same memory, measured in the kernel by /dev/ib_umem_import_test
  * (the series' test device) for the DMA of a real PCI device.
  *
- * For each size and extent size one test exporter buffer is made; each
- * repetition imports it once per path. Reported per point and path: median
- * times of import (attach, pin, map, trim), geometry (page size, block
- * walk) and release; the extents, page size, blocks and metadata bytes.
+ * For each size and extent size one test exporter buffer is made, and
+ * imported in each driver import mode asked for: pinned and revocable
+ * (irdma), pinned (efa, bnxt_re, mana, ionic), dynamic (mlx5). Each
+ * repetition imports it once per path, the two paths taking turns to go
+ * first. Reported per point, mode and path: median times of import
+ * (attach, pin, map, trim), geometry (page size, block walk) and release;
+ * the extents, page size, blocks and metadata bytes. For the dynamic mode
+ * also the median time to map again after the exporter moved the buffer
+ * (one held import, moved and used once per repetition).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,12 +26,27 @@
 
 #include <rdma/ib_umem_import_test.h>
 
+#include <rdma_pal/testexp.h>
+
 #include "bench.h"
 
 #define MAX_EXTENTS 8
 
+/* The driver import modes, as the test device names them. */
+static const struct import_mode {
+	const char *name;
+	uint32_t flags;
+} import_modes[] = {
+	{ "revocable", 0 },
+	{ "pinned", IB_UMEM_IMPORT_TEST_PINNED },
+	{ "dynamic", IB_UMEM_IMPORT_TEST_DYNAMIC },
+};
+
+#define NR_MODES (sizeof(import_modes) / sizeof(import_modes[0]))
+
 struct import_opts {
 	char pci[32];
+	unsigned int modes;	/* bit i: import_modes[i] */
 	uint64_t min_size, max_size;
 	uint64_t extents[MAX_EXTENTS];
 	size_t nr_extents;
@@ -46,6 +66,8 @@ static void import_usage(void)
 		"  -e, --extent BYTES    test exporter extent size, repeatable\n"
 		"                        (default 4K 64K 2M)\n"
 		"  -r, --reps N          repetitions per point (default 5)\n"
+		"  -M, --import-mode M   revocable, pinned or dynamic, repeatable\n"
+		"                        (default: all three)\n"
 		"  -j, --out_json FILE   rows as JSON\n"
 		"  -c, --out_csv FILE    rows as CSV\n");
 }
@@ -85,15 +107,17 @@ static int import_parse(int argc, char **argv, struct import_opts *o)
 		{ "max-size", required_argument, NULL, 'S' },
 		{ "extent", required_argument, NULL, 'e' },
 		{ "reps", required_argument, NULL, 'r' },
+		{ "import-mode", required_argument, NULL, 'M' },
 		{ "out_json", required_argument, NULL, 'j' },
 		{ "out_csv", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	unsigned int m;
 	int c;
 
 	*o = (struct import_opts){ .min_size = 64 << 10, .max_size = 256 << 20, .reps = 5 };
-	while ((c = getopt_long(argc, argv, "P:s:S:e:r:j:c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "P:s:S:e:r:M:j:c:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'P': snprintf(o->pci, sizeof(o->pci), "%s", optarg); break;
 		case 's': o->min_size = bench_parse_size(optarg); break;
@@ -104,11 +128,20 @@ static int import_parse(int argc, char **argv, struct import_opts *o)
 			o->extents[o->nr_extents++] = bench_parse_size(optarg);
 			break;
 		case 'r': o->reps = strtoul(optarg, NULL, 0); break;
+		case 'M':
+			for (m = 0; m < NR_MODES && strcmp(optarg, import_modes[m].name); m++)
+				;
+			if (m == NR_MODES)
+				return import_usage(), -1;
+			o->modes |= 1U << m;
+			break;
 		case 'j': o->json = optarg; break;
 		case 'c': o->csv = optarg; break;
 		default: import_usage(); return -1;
 		}
 	}
+	if (!o->modes)
+		o->modes = (1U << NR_MODES) - 1;
 	if (!o->nr_extents) {
 		o->extents[o->nr_extents++] = 4 << 10;
 		o->extents[o->nr_extents++] = 64 << 10;
@@ -128,41 +161,100 @@ static int import_parse(int argc, char **argv, struct import_opts *o)
 struct import_point {
 	struct ib_umem_import_test last;
 	double ns_import, ns_geometry, ns_release;	/* medians */
+	double ns_remap;	/* dynamic mode: median map again after a move */
 };
 
-static int import_measure(int devfd, int fd, const struct import_opts *o, uint64_t size,
-			  bool pal, struct import_point *pt)
+static int import_once(int devfd, int fd, const struct import_opts *o, uint64_t size,
+		       uint32_t flags, struct ib_umem_import_test *a)
 {
-	double imp[o->reps], geo[o->reps], rel[o->reps];
+	bool pal = flags & IB_UMEM_IMPORT_TEST_PAL;
 
-	for (unsigned int i = 0; i < o->reps; i++) {
-		struct ib_umem_import_test *a = &pt->last;
-
-		*a = (struct ib_umem_import_test){
-			.fd = fd, .flags = pal ? IB_UMEM_IMPORT_TEST_PAL : 0, .length = size,
-		};
-		memcpy(a->pci_dev, o->pci, sizeof(a->pci_dev));
-		if (ioctl(devfd, IB_UMEM_IMPORT_TEST_IMPORT, a)) {
-			fprintf(stderr, "import: %s path, %llu bytes: %s\n", pal ? "list" : "sg_table",
-				(unsigned long long)size, strerror(errno));
-			return -1;
-		}
-		if (a->pal != pal) {
-			fprintf(stderr, "import: asked for the %s path, got the other\n",
-				pal ? "list" : "sg_table");
-			return -1;
-		}
-		imp[i] = (double)a->ns_import;
-		geo[i] = (double)a->ns_geometry;
-		rel[i] = (double)a->ns_release;
+	*a = (struct ib_umem_import_test){ .fd = fd, .flags = flags, .length = size };
+	memcpy(a->pci_dev, o->pci, sizeof(a->pci_dev));
+	if (ioctl(devfd, IB_UMEM_IMPORT_TEST_IMPORT, a)) {
+		fprintf(stderr, "import: %s path, %llu bytes: %s\n", pal ? "list" : "sg_table",
+			(unsigned long long)size, strerror(errno));
+		return -1;
 	}
-	pt->ns_import = bench_quantile(imp, o->reps, 0.5);
-	pt->ns_geometry = bench_quantile(geo, o->reps, 0.5);
-	pt->ns_release = bench_quantile(rel, o->reps, 0.5);
+	if (a->pal != pal) {
+		fprintf(stderr, "import: asked for the %s path, got the other\n",
+			pal ? "list" : "sg_table");
+		return -1;
+	}
 	return 0;
 }
 
-static void import_json_row(FILE *f, uint64_t size, uint64_t extent,
+/* Both paths, reps times each, taking turns to go first. */
+static int import_measure(int devfd, int fd, const struct import_opts *o, uint64_t size,
+			  uint32_t mode_flags, struct import_point pt[2])
+{
+	double imp[2][o->reps], geo[2][o->reps], rel[2][o->reps];
+
+	for (unsigned int i = 0; i < o->reps; i++) {
+		for (unsigned int k = 0; k < 2; k++) {
+			unsigned int p = (i + k) % 2;	/* 0: list, 1: sg_table */
+			struct ib_umem_import_test *a = &pt[p].last;
+
+			if (import_once(devfd, fd, o, size,
+					mode_flags | (p ? 0 : IB_UMEM_IMPORT_TEST_PAL), a))
+				return -1;
+			imp[p][i] = (double)a->ns_import;
+			geo[p][i] = (double)a->ns_geometry;
+			rel[p][i] = (double)a->ns_release;
+		}
+	}
+	for (unsigned int p = 0; p < 2; p++) {
+		pt[p].ns_import = bench_quantile(imp[p], o->reps, 0.5);
+		pt[p].ns_geometry = bench_quantile(geo[p], o->reps, 0.5);
+		pt[p].ns_release = bench_quantile(rel[p], o->reps, 0.5);
+		pt[p].ns_remap = 0;
+	}
+	return 0;
+}
+
+/*
+ * Dynamic mode: hold one import per path; per repetition the exporter moves
+ * the buffer (invalidating it) and the import is used, which maps it again.
+ */
+static int import_measure_remap(int fd, const struct import_opts *o, uint64_t size,
+				struct import_point pt[2])
+{
+	double remap[o->reps];
+
+	for (unsigned int p = 0; p < 2; p++) {
+		struct ib_umem_import_test a;
+		int devfd = open("/dev/ib_umem_import_test", O_RDWR | O_CLOEXEC);
+		uint32_t live;
+
+		if (devfd < 0 ||
+		    import_once(devfd, fd, o, size, IB_UMEM_IMPORT_TEST_DYNAMIC |
+				IB_UMEM_IMPORT_TEST_HOLD | (p ? 0 : IB_UMEM_IMPORT_TEST_PAL), &a))
+			goto fail;
+		for (unsigned int i = 0; i < o->reps; i++) {
+			if (pal_testexp_move(fd, &live) || live) {
+				fprintf(stderr, "import: move: %s, %u live\n", strerror(errno), live);
+				goto fail;
+			}
+			a = (struct ib_umem_import_test){ 0 };
+			if (ioctl(devfd, IB_UMEM_IMPORT_TEST_USE, &a) || a.maps != i + 2) {
+				fprintf(stderr, "import: use after a move: %s, %u maps\n",
+					strerror(errno), a.maps);
+				goto fail;
+			}
+			remap[i] = (double)a.ns_import;
+		}
+		pt[p].ns_remap = bench_quantile(remap, o->reps, 0.5);
+		close(devfd);
+		continue;
+fail:
+		if (devfd >= 0)
+			close(devfd);
+		return -1;
+	}
+	return 0;
+}
+
+static void import_json_row(FILE *f, uint64_t size, uint64_t extent, const char *mode,
 			    const char *path, const struct import_point *pt)
 {
 	struct bench_json j;
@@ -170,6 +262,7 @@ static void import_json_row(FILE *f, uint64_t size, uint64_t extent,
 	bench_json_open(&j, f);
 	bench_json_u64(&j, "size", size);
 	bench_json_u64(&j, "extent_size", extent);
+	bench_json_str(&j, "mode", mode);
 	bench_json_str(&j, "path", path);
 	bench_json_dbl(&j, "import_us", pt->ns_import / 1e3);
 	bench_json_dbl(&j, "geometry_us", pt->ns_geometry / 1e3);
@@ -178,7 +271,38 @@ static void import_json_row(FILE *f, uint64_t size, uint64_t extent,
 	bench_json_u64(&j, "page_size", pt->last.pgsz);
 	bench_json_u64(&j, "blocks", pt->last.nr_blocks);
 	bench_json_u64(&j, "meta_bytes", pt->last.meta_bytes);
+	if (pt->ns_remap > 0)
+		bench_json_dbl(&j, "remap_us", pt->ns_remap / 1e3);
 	bench_json_close(&j);
+}
+
+static void import_rows(struct bench_out *out, uint64_t s, uint64_t extent,
+			const char *mode, const struct import_point pt[2])
+{
+	for (int p = 0; p < 2; p++) {
+		const char *path = p ? "sgt" : "pal";
+		FILE *json;
+
+		printf(" %10llu %8llu %9s %9s %12.1f %12.1f %9u %10llu %10.1f\n",
+		       (unsigned long long)s, (unsigned long long)extent, mode, path,
+		       pt[p].ns_import / 1e3, pt[p].ns_geometry / 1e3, pt[p].last.nr_extents,
+		       (unsigned long long)pt[p].last.meta_bytes, pt[p].ns_remap / 1e3);
+		json = bench_out_json_row(out);
+		if (json)
+			import_json_row(json, s, extent, mode, path, &pt[p]);
+		if (out->csv) {
+			fprintf(out->csv, "%llu,%llu,%s,%s,%.3f,%.3f,%.3f,%u,%llu,%llu,%llu,",
+				(unsigned long long)s, (unsigned long long)extent, mode, path,
+				pt[p].ns_import / 1e3, pt[p].ns_geometry / 1e3,
+				pt[p].ns_release / 1e3, pt[p].last.nr_extents,
+				(unsigned long long)pt[p].last.pgsz,
+				(unsigned long long)pt[p].last.nr_blocks,
+				(unsigned long long)pt[p].last.meta_bytes);
+			if (pt[p].ns_remap > 0)
+				fprintf(out->csv, "%.3f", pt[p].ns_remap / 1e3);
+			fputc('\n', out->csv);
+		}
+	}
 }
 
 int bench_import(int argc, char **argv)
@@ -196,14 +320,15 @@ int bench_import(int argc, char **argv)
 		return 1;
 	}
 	if (bench_out_open(&out, o.json, o.csv,
-			   "size,extent_size,path,import_us,geometry_us,release_us,extents,"
-			   "page_size,blocks,meta_bytes\n"))
+			   "size,extent_size,mode,path,import_us,geometry_us,release_us,extents,"
+			   "page_size,blocks,meta_bytes,remap_us\n"))
 		goto out;
 	for (size_t e = 0; e < o.nr_extents; e++)
 		for (uint64_t s = o.min_size; s <= o.max_size; s *= 4)
 			total += s >= o.extents[e];
-	printf(" DMA device %s\n %10s %8s %9s %12s %12s %9s %10s\n", o.pci, "bytes", "extent",
-	       "path", "import[us]", "geometry[us]", "extents", "meta[B]");
+	printf(" DMA device %s\n %10s %8s %9s %9s %12s %12s %9s %10s %10s\n", o.pci, "bytes",
+	       "extent", "mode", "path", "import[us]", "geometry[us]", "extents", "meta[B]",
+	       "remap[us]");
 	for (size_t e = 0; e < o.nr_extents; e++) {
 		for (uint64_t s = o.min_size; s <= o.max_size; s *= 4) {
 			struct pal_mem_params params = { .size = s, .extent_size = o.extents[e],
@@ -218,34 +343,19 @@ int bench_import(int argc, char **argv)
 				fprintf(stderr, "import: %s\n", mem.err);
 				goto out;
 			}
-			if (import_measure(devfd, mem.dmabuf_fd, &o, mem.size, true, &pt[0]) ||
-			    import_measure(devfd, mem.dmabuf_fd, &o, mem.size, false, &pt[1])) {
-				pal_mem_free(&mem);
-				goto out;
+			for (unsigned int m = 0; m < NR_MODES; m++) {
+				if (!(o.modes & (1U << m)))
+					continue;
+				if (import_measure(devfd, mem.dmabuf_fd, &o, mem.size,
+						   import_modes[m].flags, pt) ||
+				    ((import_modes[m].flags & IB_UMEM_IMPORT_TEST_DYNAMIC) &&
+				     import_measure_remap(mem.dmabuf_fd, &o, mem.size, pt))) {
+					pal_mem_free(&mem);
+					goto out;
+				}
+				import_rows(&out, s, o.extents[e], import_modes[m].name, pt);
 			}
 			pal_mem_free(&mem);
-			for (int p = 0; p < 2; p++) {
-				const char *path = p ? "sgt" : "pal";
-				FILE *json;
-
-				printf(" %10llu %8llu %9s %12.1f %12.1f %9u %10llu\n",
-				       (unsigned long long)s, (unsigned long long)o.extents[e],
-				       path, pt[p].ns_import / 1e3, pt[p].ns_geometry / 1e3,
-				       pt[p].last.nr_extents,
-				       (unsigned long long)pt[p].last.meta_bytes);
-				json = bench_out_json_row(&out);
-				if (json)
-					import_json_row(json, s, o.extents[e], path, &pt[p]);
-				if (out.csv)
-					fprintf(out.csv, "%llu,%llu,%s,%.3f,%.3f,%.3f,%u,%llu,%llu,%llu\n",
-						(unsigned long long)s,
-						(unsigned long long)o.extents[e], path,
-						pt[p].ns_import / 1e3, pt[p].ns_geometry / 1e3,
-						pt[p].ns_release / 1e3, pt[p].last.nr_extents,
-						(unsigned long long)pt[p].last.pgsz,
-						(unsigned long long)pt[p].last.nr_blocks,
-						(unsigned long long)pt[p].last.meta_bytes);
-			}
 		}
 	}
 	fputc('\n', stderr);

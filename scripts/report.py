@@ -133,6 +133,8 @@ plot '{data}' using 1:2 with linespoints title 'revoke (pinned MRs)', \\
 
 
 def plot_import(d, imp):
+    # The plot shows one import mode (irdma's, the default); the table has all.
+    imp = [r for r in imp if r.get("mode", "revocable") == "revocable"]
     extents = sorted({r["extent_size"] for r in imp})
     lines, data = [], os.path.join(d, "import.dat")
     with open(data, "w") as f:
@@ -206,30 +208,45 @@ def main():
     imp = load(os.path.join(d, "import.json"))
     md.append("\n## Kernel import for a DMA-capable device: list vs sg_table (median)\n")
     md.append("Measured by the series' /dev/ib_umem_import_test for a PCI function of the guest "
-              "(no IOMMU: one extent per range); the same shuffled test exporter buffer both ways.\n")
-    md.append("| size | extent | path | import [us] | geometry [us] | extents | page size | blocks | metadata [B] |")
-    md.append("|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+              "(no IOMMU: one extent per range); the same shuffled test exporter buffer both ways, "
+              "in each driver import mode: revocable (pinned, as irdma), pinned (as efa, bnxt_re, "
+              "mana, ionic), dynamic (as mlx5). The two paths take turns to go first. Map again: "
+              "dynamic imports only, the time to map again on the next use after the exporter "
+              "moved the buffer.\n")
+    md.append("| size | extent | mode | path | import [us] | geometry [us] | map again [us] | extents | "
+              "page size | blocks | metadata [B] |")
+    md.append("|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in imp:
+        mode = r.get("mode", "revocable")
         for key in ("import_us", "geometry_us"):
             if not r[key] > 0:
-                problems.append(f"import {r['size']} {r['path']}: {key} = {r[key]}")
-        md.append(f"| {r['size']} | {r['extent_size']} | {'list' if r['path'] == 'pal' else 'sg_table'} | "
-                  f"{r['import_us']:.1f} | {r['geometry_us']:.1f} | {r['extents']} | {r['page_size']} | "
-                  f"{r['blocks']} | {r['meta_bytes']} |")
+                problems.append(f"import {r['size']} {mode} {r['path']}: {key} = {r[key]}")
+        if mode == "dynamic" and not r.get("remap_us", 0) > 0:
+            problems.append(f"import {r['size']} dynamic {r['path']}: no map-again time")
+        remap = f"{r['remap_us']:.1f}" if "remap_us" in r else "-"
+        md.append(f"| {r['size']} | {r['extent_size']} | {mode} | "
+                  f"{'list' if r['path'] == 'pal' else 'sg_table'} | "
+                  f"{r['import_us']:.1f} | {r['geometry_us']:.1f} | {remap} | {r['extents']} | "
+                  f"{r['page_size']} | {r['blocks']} | {r['meta_bytes']} |")
     for a in (x for x in imp if x["path"] == "pal"):
         b = next((x for x in imp if x["path"] == "sgt" and x["size"] == a["size"]
-                  and x["extent_size"] == a["extent_size"]), None)
+                  and x["extent_size"] == a["extent_size"]
+                  and x.get("mode") == a.get("mode")), None)
         if b and (a["page_size"] != b["page_size"] or a["blocks"] != b["blocks"]):
-            problems.append(f"import {a['size']}/{a['extent_size']}: paths disagree on geometry")
+            problems.append(f"import {a['size']}/{a['extent_size']} {a.get('mode')}: "
+                            "paths disagree on geometry")
     plot_import(d, imp)
     ibig = max(r["size"] for r in imp)
-    for e in sorted({r["extent_size"] for r in imp}):
-        p = {r["path"]: r for r in imp if r["size"] == ibig and r["extent_size"] == e}
-        if "pal" in p and "sgt" in p:
-            summary.append((f"kernel import for a DMA device, {human(ibig)} of {human(e)} extents",
-                            (p["pal"]["import_us"] + p["pal"]["geometry_us"]) /
-                            (p["sgt"]["import_us"] + p["sgt"]["geometry_us"]),
-                            "time, list path / sg_table path (no IOMMU)"))
+    for mode in sorted({r.get("mode", "revocable") for r in imp}):
+        for e in sorted({r["extent_size"] for r in imp}):
+            p = {r["path"]: r for r in imp if r["size"] == ibig and r["extent_size"] == e
+                 and r.get("mode", "revocable") == mode}
+            if "pal" in p and "sgt" in p:
+                summary.append((f"kernel import for a DMA device ({mode}), {human(ibig)} of "
+                                f"{human(e)} extents",
+                                (p["pal"]["import_us"] + p["pal"]["geometry_us"]) /
+                                (p["sgt"]["import_us"] + p["sgt"]["geometry_us"]),
+                                "time, list path / sg_table path (no IOMMU)"))
 
     md.append("\n## Revoke and move (median)\n")
     md.append("| MRs | revoke [us] | move [us] | move, no MR [us] |")

@@ -4,8 +4,11 @@
     summarize.py JUNIT.xml [--tap NAME=FILE ...]
 
 Each ctest test is one TAP line; a ctest test named in --tap is followed by
-the TAP lines of FILE (indented names, prefixed "NAME/"). Ends with the plan
-and an "N passed, N failed" line; exits 1 if anything failed or nothing ran.
+the TAP lines of FILE (indented names, prefixed "NAME/"). A TAP file that is
+missing, has no plan, or whose plan does not match the tests it reports (a
+guest run that died part-way) adds a failing line of its own, so tests that
+never ran do not vanish. Ends with the plan and an "N passed, N failed"
+line; exits 1 if anything failed or nothing ran.
 """
 import re
 import sys
@@ -21,15 +24,27 @@ def ctest_results(path):
 
 
 def tap_results(path):
+    """The results of a TAP file, then one failing result per problem of
+    the file itself: missing, no plan, or a plan the results do not fill."""
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             lines = f.read().splitlines()
-    except OSError:
+    except OSError as e:
+        yield f"TAP file {path} missing ({e.strerror}): the run produced no results", False
         return
+    plan, n = None, 0
     for line in lines:
         m = re.match(r"^(not )?ok \d+ - (.*)$", line)
         if m:
+            n += 1
             yield m.group(2), m.group(1) is None
+        m = re.match(r"^1\.\.(\d+)$", line)
+        if m:
+            plan = int(m.group(1))
+    if plan is None:
+        yield f"no TAP plan after {n} result(s): the run died part-way", False
+    elif plan != n:
+        yield f"TAP plan of {plan} test(s), {n} reported", False
 
 
 def main(argv):

@@ -2,7 +2,8 @@
 # The guest test suite. Runs inside the rdma-pal guest (scripts/vm-run.sh):
 #
 #   tests/guest/run.sh --bin DIR --rdma-core-lib DIR --perftest DIR
-#                      [--only REGEX] [--debug-kernel] [--iommu] [--swiotlb]
+#                      [--only REGEX] [--expect-tests N] [--debug-kernel]
+#                      [--iommu] [--swiotlb]
 #                      [--stress-seed N] [--stress-ops N]
 #
 # --iommu: the guest has an emulated IOMMU (vm-run.sh --iommu); the umem
@@ -15,6 +16,9 @@
 # rdma-core): its lib/ directory comes first on LD_LIBRARY_PATH, so the
 # unmodified programs get its libibverbs and its rxe provider; its bin/
 # comes first on PATH, since rdma-core's tools need their own library.
+#
+# --expect-tests N: the --only selection must run exactly N tests, so that
+# renaming a test cannot silently drop it from a selection.
 #
 # --stress-seed/--stress-ops: replay dmabuf_stress with a given seed (it
 # prints the seed of every run) and number of operations; by default a new
@@ -37,6 +41,7 @@ only="."
 debug_kernel=0
 iommu=0
 swiotlb=0
+expect_tests=""
 stress_seed=""
 stress_ops=""
 while [ $# -gt 0 ]; do
@@ -45,6 +50,7 @@ while [ $# -gt 0 ]; do
 	--rdma-core-lib) rdma_core_lib=$2; shift ;;
 	--perftest) perftest=$2; shift ;;
 	--only) only=$2; shift ;;
+	--expect-tests) expect_tests=$2; shift ;;
 	--debug-kernel) debug_kernel=1 ;;
 	--iommu) iommu=1 ;;
 	--swiotlb) swiotlb=1 ;;
@@ -475,6 +481,11 @@ run_test "stress: seeded random operations checked against a model" t_stress
 [[ kunit =~ $only ]] && t_kunit
 [ "$debug_kernel" = 1 ] && run_test "kmemleak: no leak after the suite" t_kmemleak
 run_test "dmesg: no kernel splat during the suite" t_dmesg_clean
+if [ -n "$expect_tests" ] && [ "$n" != "$expect_tests" ]; then
+	n=$((n + 1))
+	failed=$((failed + 1))
+	emit "not ok $n - selection '$only' ran $((n - 1)) test(s), expected $expect_tests"
+fi
 emit "1..$n"
 emit "# $((n - failed)) passed, $failed failed"
 [ "$failed" = 0 ]
