@@ -6,6 +6,10 @@
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8
 
+# This project, as the host shares it: found now, before tmpfs mounts below
+# may hide it (a clone under /tmp or /run).
+top=$(cd "$(dirname "$0")/.." && pwd)
+
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
@@ -16,6 +20,16 @@ mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t configfs configfs /sys/kernel/config
+# tmpfs over /tmp, /run and /dev/shm (and devtmpfs over /dev) hide what the
+# host has there. A project that lives below one of them is bound back from
+# a plain bind of the 9p root, which shows the host's directories under
+# those mount points.
+if [ ! -f "$top/scripts/guest-init.sh" ]; then
+	mkdir -p /dev/.rdma-pal-host "$top" &&
+		mount --bind / /dev/.rdma-pal-host &&
+		mount --bind "/dev/.rdma-pal-host$top" "$top" ||
+		echo "rdma-pal guest: cannot reach the project at $top" >/dev/console
+fi
 mkdir -p /run/out /run/netns
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 rdmapalout /run/out
 hostname rdma-pal-guest
