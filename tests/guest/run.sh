@@ -187,18 +187,24 @@ t_restrack() {
 	"$bin/dmabuf_reg" --device rxe_a --only "window inside" --show-restrack
 }
 
-# The KUnit suites this project relies on; each must have run at boot and
-# passed. Upstream's dma-buf-fence-chain is left out: its test_wait_forward
-# calls kthread_stop() on a waiter kthread that may not have run yet and
-# then fails with -EINTR, which happens on a loaded emulated CPU.
-KUNIT_SUITES=(dma-buf-pal ib-umem-extents dma-buf-fence dma-buf-fence-unwrap dma-buf-resv)
+# The KUnit suites this project relies on, each with its number of cases;
+# each must have run at boot with exactly that many cases, none failed and
+# none skipped (a skip hides a case as well as a failure does). Upstream's
+# dma-buf-fence-chain is left out: its test_wait_forward calls
+# kthread_stop() on a waiter kthread that may not have run yet and then
+# fails with -EINTR, which happens on a loaded emulated CPU.
+KUNIT_SUITES=(dma-buf-pal:10 ib-umem-extents:7 dma-buf-fence:12 dma-buf-fence-unwrap:10
+	      dma-buf-resv:5)
 
 # One TAP line per expected suite, with its number of cases and the failed
-# ones as diagnostics.
+# or skipped ones as diagnostics.
 t_kunit() {
-	local klog=/tmp/kunit.log logf=/tmp/kunit-suite.log suite line status
+	local klog=/tmp/kunit.log logf=/tmp/kunit-suite.log entry suite want line status
+	local cases
 	dmesg | sed -e 's/^\[[ 0-9.]*\] //' >"$klog"
-	for suite in "${KUNIT_SUITES[@]}"; do
+	for entry in "${KUNIT_SUITES[@]}"; do
+		suite=${entry%:*}
+		want=${entry##*:}
 		# A suite's own result is an unindented "ok N name" line.
 		line=$(grep -E "^(not )?ok [0-9]+ $suite\$" "$klog")
 		status=0
@@ -207,10 +213,14 @@ t_kunit() {
 		awk -v s="$suite" '$0 == "    # Subtest: " s { on = 1; next }
 				   on && /^    (not )?ok / { print }
 				   on && /^(not )?ok / { exit }' "$klog" >"$logf.cases"
+		cases=$(wc -l <"$logf.cases")
+		[ "$cases" = "$want" ] || status=1
+		grep -q '# SKIP' "$logf.cases" && status=1
 		{
 			[ -n "$line" ] || echo "no result for suite $suite in the kernel log"
-			echo "$(wc -l <"$logf.cases") cases, $(grep -c '^    not ok' "$logf.cases") failed"
-			grep '^    not ok' "$logf.cases"
+			echo "$cases cases (expected $want), $(grep -c '^    not ok' "$logf.cases") failed," \
+			     "$(grep -c '# SKIP' "$logf.cases") skipped"
+			grep -e '^    not ok' -e '# SKIP' "$logf.cases"
 		} >"$logf"
 		result "kunit: $suite" "$status" "$logf"
 	done
