@@ -224,7 +224,7 @@ static int import_measure_remap(int fd, const struct import_opts *o, uint64_t si
 	for (unsigned int p = 0; p < 2; p++) {
 		struct ib_umem_import_test a;
 		int devfd = open("/dev/ib_umem_import_test", O_RDWR | O_CLOEXEC);
-		uint32_t live;
+		uint32_t live = 0;
 
 		if (devfd < 0 ||
 		    import_once(devfd, fd, o, size, IB_UMEM_IMPORT_TEST_DYNAMIC |
