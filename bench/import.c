@@ -12,8 +12,9 @@
  * first. Reported per point, mode and path: median times of import
  * (attach, pin, map, trim), geometry (page size, block walk) and release;
  * the extents, page size, blocks and metadata bytes. For the dynamic mode
- * also the median time to map again after the exporter moved the buffer
- * (one held import, moved and used once per repetition).
+ * also the median times to unmap when the exporter moves the buffer (the
+ * importer's invalidate_mappings) and to map again at the next use (one
+ * held import, moved and used once per repetition).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -162,6 +163,7 @@ struct import_point {
 	struct ib_umem_import_test last;
 	double ns_import, ns_geometry, ns_release;	/* medians */
 	double ns_remap;	/* dynamic mode: median map again after a move */
+	double ns_invalidate;	/* dynamic mode: median unmap when it moved */
 };
 
 static int import_once(int devfd, int fd, const struct import_opts *o, uint64_t size,
@@ -208,6 +210,7 @@ static int import_measure(int devfd, int fd, const struct import_opts *o, uint64
 		pt[p].ns_geometry = bench_quantile(geo[p], o->reps, 0.5);
 		pt[p].ns_release = bench_quantile(rel[p], o->reps, 0.5);
 		pt[p].ns_remap = 0;
+		pt[p].ns_invalidate = 0;
 	}
 	return 0;
 }
@@ -219,7 +222,7 @@ static int import_measure(int devfd, int fd, const struct import_opts *o, uint64
 static int import_measure_remap(int fd, const struct import_opts *o, uint64_t size,
 				struct import_point pt[2])
 {
-	double remap[o->reps];
+	double remap[o->reps], inval[o->reps];
 
 	for (unsigned int p = 0; p < 2; p++) {
 		struct ib_umem_import_test a;
@@ -242,8 +245,10 @@ static int import_measure_remap(int fd, const struct import_opts *o, uint64_t si
 				goto fail;
 			}
 			remap[i] = (double)a.ns_import;
+			inval[i] = (double)a.ns_invalidate;
 		}
 		pt[p].ns_remap = bench_quantile(remap, o->reps, 0.5);
+		pt[p].ns_invalidate = bench_quantile(inval, o->reps, 0.5);
 		close(devfd);
 		continue;
 fail:
@@ -271,8 +276,10 @@ static void import_json_row(FILE *f, uint64_t size, uint64_t extent, const char 
 	bench_json_u64(&j, "page_size", pt->last.pgsz);
 	bench_json_u64(&j, "blocks", pt->last.nr_blocks);
 	bench_json_u64(&j, "meta_bytes", pt->last.meta_bytes);
-	if (pt->ns_remap > 0)
+	if (pt->ns_remap > 0) {
 		bench_json_dbl(&j, "remap_us", pt->ns_remap / 1e3);
+		bench_json_dbl(&j, "invalidate_us", pt->ns_invalidate / 1e3);
+	}
 	bench_json_close(&j);
 }
 
@@ -283,10 +290,11 @@ static void import_rows(struct bench_out *out, uint64_t s, uint64_t extent,
 		const char *path = p ? "sgt" : "pal";
 		FILE *json;
 
-		printf(" %10llu %8llu %9s %9s %12.1f %12.1f %9u %10llu %10.1f\n",
+		printf(" %10llu %8llu %9s %9s %12.1f %12.1f %9u %10llu %10.1f %10.1f\n",
 		       (unsigned long long)s, (unsigned long long)extent, mode, path,
 		       pt[p].ns_import / 1e3, pt[p].ns_geometry / 1e3, pt[p].last.nr_extents,
-		       (unsigned long long)pt[p].last.meta_bytes, pt[p].ns_remap / 1e3);
+		       (unsigned long long)pt[p].last.meta_bytes, pt[p].ns_invalidate / 1e3,
+		       pt[p].ns_remap / 1e3);
 		json = bench_out_json_row(out);
 		if (json)
 			import_json_row(json, s, extent, mode, path, &pt[p]);
@@ -299,7 +307,10 @@ static void import_rows(struct bench_out *out, uint64_t s, uint64_t extent,
 				(unsigned long long)pt[p].last.nr_blocks,
 				(unsigned long long)pt[p].last.meta_bytes);
 			if (pt[p].ns_remap > 0)
-				fprintf(out->csv, "%.3f", pt[p].ns_remap / 1e3);
+				fprintf(out->csv, "%.3f,%.3f", pt[p].ns_remap / 1e3,
+					pt[p].ns_invalidate / 1e3);
+			else
+				fputc(',', out->csv);
 			fputc('\n', out->csv);
 		}
 	}
@@ -321,14 +332,14 @@ int bench_import(int argc, char **argv)
 	}
 	if (bench_out_open(&out, o.json, o.csv,
 			   "size,extent_size,mode,path,import_us,geometry_us,release_us,extents,"
-			   "page_size,blocks,meta_bytes,remap_us\n"))
+			   "page_size,blocks,meta_bytes,remap_us,invalidate_us\n"))
 		goto out;
 	for (size_t e = 0; e < o.nr_extents; e++)
 		for (uint64_t s = o.min_size; s <= o.max_size; s *= 4)
 			total += s >= o.extents[e];
-	printf(" DMA device %s\n %10s %8s %9s %9s %12s %12s %9s %10s %10s\n", o.pci, "bytes",
-	       "extent", "mode", "path", "import[us]", "geometry[us]", "extents", "meta[B]",
-	       "remap[us]");
+	printf(" DMA device %s\n %10s %8s %9s %9s %12s %12s %9s %10s %10s %10s\n", o.pci,
+	       "bytes", "extent", "mode", "path", "import[us]", "geometry[us]", "extents",
+	       "meta[B]", "inval[us]", "remap[us]");
 	for (size_t e = 0; e < o.nr_extents; e++) {
 		for (uint64_t s = o.min_size; s <= o.max_size; s *= 4) {
 			struct pal_mem_params params = { .size = s, .extent_size = o.extents[e],

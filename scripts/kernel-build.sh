@@ -4,7 +4,9 @@
 #   scripts/kernel-build.sh [--debug] [--jobs N] [--config-only] [--series-step]
 #
 # Config: 'allnoconfig' + kernel/configs/kvm_guest.config +
-# kernel/config/base.config (+ kernel/config/debug.config with --debug),
+# kernel/config/base.config + kernel/config/hw.config (the RDMA hardware
+# drivers, built but never run), or with --debug base.config +
+# kernel/config/debug.config,
 # merged with scripts/kconfig/merge_config.sh; every symbol the fragments ask
 # for is then checked, since merge_config silently drops one whose
 # dependencies are off. Objects go to build/kobj (build/kobj-debug); ccache is
@@ -25,7 +27,7 @@ while [ $# -gt 0 ]; do
 	--jobs) jobs=$2; shift ;;
 	--config-only) config_only=1 ;;
 	--series-step) series_step=1 ;;
-	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,18p' "$0"; exit 0 ;;
 	*) die "unknown argument: $1" ;;
 	esac
 	shift
@@ -38,6 +40,8 @@ obj=$KOBJ
 if [ "$debug" = 1 ]; then
 	fragments+=("$RDMA_PAL_TOP/kernel/config/debug.config")
 	obj=$KOBJ-debug
+else
+	fragments+=("$RDMA_PAL_TOP/kernel/config/hw.config")
 fi
 mkdir -p "$obj"
 

@@ -210,12 +210,13 @@ def main():
     md.append("Measured by the series' /dev/ib_umem_import_test for a PCI function of the guest "
               "(no IOMMU: one extent per range); the same shuffled test exporter buffer both ways, "
               "in each driver import mode: revocable (pinned, as irdma), pinned (as efa, bnxt_re, "
-              "mana, ionic), dynamic (as mlx5). The two paths take turns to go first. Map again: "
-              "dynamic imports only, the time to map again on the next use after the exporter "
-              "moved the buffer.\n")
-    md.append("| size | extent | mode | path | import [us] | geometry [us] | map again [us] | extents | "
-              "page size | blocks | metadata [B] |")
-    md.append("|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|")
+              "mana, ionic), dynamic (as mlx5). The two paths take turns to go first. Invalidate "
+              "and map again: dynamic imports only, the time the importer's invalidate_mappings "
+              "takes to unmap when the exporter moves the buffer (under the reservation lock), "
+              "and the time to map again on the next use.\n")
+    md.append("| size | extent | mode | path | import [us] | geometry [us] | invalidate [us] | "
+              "map again [us] | extents | page size | blocks | metadata [B] |")
+    md.append("|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in imp:
         mode = r.get("mode", "revocable")
         for key in ("import_us", "geometry_us"):
@@ -223,10 +224,14 @@ def main():
                 problems.append(f"import {r['size']} {mode} {r['path']}: {key} = {r[key]}")
         if mode == "dynamic" and not r.get("remap_us", 0) > 0:
             problems.append(f"import {r['size']} dynamic {r['path']}: no map-again time")
+        if mode == "dynamic" and not r.get("invalidate_us", 0) > 0:
+            problems.append(f"import {r['size']} dynamic {r['path']}: no invalidate time")
         remap = f"{r['remap_us']:.1f}" if "remap_us" in r else "-"
+        inval = f"{r['invalidate_us']:.1f}" if "invalidate_us" in r else "-"
         md.append(f"| {r['size']} | {r['extent_size']} | {mode} | "
                   f"{'list' if r['path'] == 'pal' else 'sg_table'} | "
-                  f"{r['import_us']:.1f} | {r['geometry_us']:.1f} | {remap} | {r['extents']} | "
+                  f"{r['import_us']:.1f} | {r['geometry_us']:.1f} | {inval} | {remap} | "
+                  f"{r['extents']} | "
                   f"{r['page_size']} | {r['blocks']} | {r['meta_bytes']} |")
     for a in (x for x in imp if x["path"] == "pal"):
         b = next((x for x in imp if x["path"] == "sgt" and x["size"] == a["size"]

@@ -99,7 +99,12 @@ boot() {
 	local cmdline="console=ttyS0 root=/dev/root rootfstype=9p"
 	cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro"
 	cmdline+=" init=$RDMA_PAL_TOP/scripts/guest-init.sh panic=-1 oops=panic"
-	cmdline+=" hung_task_panic=0 udmabuf.size_limit_mb=2048 hugepages=32$iommu_cmdline$append"
+	cmdline+=" hung_task_panic=0 udmabuf.size_limit_mb=2048 hugepages=32$iommu_cmdline"
+	# Every built-in KUnit suite runs at boot except upstream's
+	# dma-buf-fence-chain, the only one whose name ends in "n": the guest
+	# suite does not check it (see tests/guest/run.sh), and its
+	# test_wait_backward alone takes 230 s on the emulated debug kernel.
+	cmdline+=" kunit.filter_glob=*[!n]$append"
 	timeout --kill-after=10 "$limit" qemu-system-x86_64 \
 		-machine q35 "${accel_args[@]}" "${iommu_args[@]}" -smp "$smp" -m "$mem" \
 		-nodefaults -display none -no-reboot \

@@ -2,7 +2,8 @@
 # The guest test suite. Runs inside the rdma-pal guest (scripts/vm-run.sh):
 #
 #   tests/guest/run.sh --bin DIR --rdma-core-lib DIR --perftest DIR
-#                      [--only REGEX] [--expect-tests N] [--debug-kernel]
+#                      [--only REGEX] [--skip REGEX] [--expect-tests N]
+#                      [--debug-kernel]
 #                      [--iommu] [--swiotlb]
 #                      [--stress-seed N] [--stress-ops N]
 #
@@ -17,7 +18,10 @@
 # unmodified programs get its libibverbs and its rxe provider; its bin/
 # comes first on PATH, since rdma-core's tools need their own library.
 #
-# --expect-tests N: the --only selection must run exactly N tests, so that
+# --only/--skip: run only the tests whose names match --only and not --skip
+# (the KUnit, kmemleak and dmesg checks are named "kunit: ...",
+# "kmemleak: ..." and "dmesg: ...").
+# --expect-tests N: the selection must run exactly N tests, so that
 # renaming a test cannot silently drop it from a selection.
 #
 # --stress-seed/--stress-ops: replay dmabuf_stress with a given seed (it
@@ -28,7 +32,8 @@
 # pal_b (10.77.0.2) joined by a veth pair, with rxe_a and rxe_b on the two
 # ends. Runs every guest test, then turns the KUnit results of this boot
 # into TAP lines and checks the kernel log for splats; with --debug-kernel
-# (the KASAN/lockdep/kmemleak build) it also requires a clean kmemleak scan.
+# (the KASAN/lockdep/kmemleak/fault-injection build) it also runs the
+# fault-injection tests and requires a clean kmemleak scan.
 # Prints TAP (also written to $RDMA_PAL_OUT/guest.tap) and exits non-zero if
 # anything failed.
 set -u
@@ -38,6 +43,7 @@ bin=""
 rdma_core_lib=""
 perftest=""
 only="."
+skip=""
 debug_kernel=0
 iommu=0
 swiotlb=0
@@ -50,6 +56,7 @@ while [ $# -gt 0 ]; do
 	--rdma-core-lib) rdma_core_lib=$2; shift ;;
 	--perftest) perftest=$2; shift ;;
 	--only) only=$2; shift ;;
+	--skip) skip=$2; shift ;;
 	--expect-tests) expect_tests=$2; shift ;;
 	--debug-kernel) debug_kernel=1 ;;
 	--iommu) iommu=1 ;;
@@ -96,6 +103,7 @@ run_test() {
 	local name=$1
 	shift
 	[[ $name =~ $only ]] || return 0
+	[[ -n $skip && $name =~ $skip ]] && return 0
 	local logf
 	logf=$(mktemp)
 	local start=$SECONDS
@@ -193,7 +201,7 @@ t_restrack() {
 # dma-buf-fence-chain is left out: its test_wait_forward calls
 # kthread_stop() on a waiter kthread that may not have run yet and then
 # fails with -EINTR, which happens on a loaded emulated CPU.
-KUNIT_SUITES=(dma-buf-pal:10 ib-umem-extents:7 dma-buf-fence:12 dma-buf-fence-unwrap:10
+KUNIT_SUITES=(dma-buf-pal:10 ib-umem-extents:8 dma-buf-fence:12 dma-buf-fence-unwrap:10
 	      dma-buf-resv:5)
 
 # One TAP line per expected suite, with its number of cases and the failed
@@ -353,13 +361,18 @@ run_test "perftest: ib_send_bw on test exporter dma-buf MRs (64 KiB extents, shu
 	t_perftest send testexp:65536:7 18542
 # umem_import ARGS: the ib_umem import test device, DMA-mapping for the
 # virtio-rng PCI function every guest has.
-t_umem_import() {
+virtio_rng() {
 	local rng="" d
 	for d in /sys/bus/pci/devices/*; do
 		[ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1005 ] &&
 			rng=$(basename "$d")
 	done
-	[ -n "$rng" ] || { echo "no virtio-rng PCI function"; return 1; }
+	[ -n "$rng" ] || { echo "no virtio-rng PCI function" >&2; return 1; }
+	echo "$rng"
+}
+t_umem_import() {
+	local rng
+	rng=$(virtio_rng) || return 1
 	"$bin/umem_import" --pci "$rng" "$@"
 }
 t_umem_import_vfio() {
@@ -488,13 +501,36 @@ t_stress() {
 		${stress_seed:+--seed "$stress_seed"}
 }
 run_test "stress: seeded random operations checked against a model" t_stress
-[[ kunit =~ $only ]] && t_kunit
+
+# t_faults OP: dmabuf_faults makes each fault-injectable call of OP fail
+# in turn (the debug kernel has FAILSLAB and FAIL_PAGE_ALLOC); MRs on
+# rxe_a, imports for the virtio-rng function, vfio on the ivshmem BAR.
+t_faults() {
+	local rng bdf
+	rng=$(virtio_rng) && bdf=$(vfio_ivshmem) || return 1
+	"$bin/dmabuf_faults" --op "$1" --device rxe_a --pci "$rng" --vfio "$bdf"
+}
+if [ "$debug_kernel" = 1 ]; then
+	run_test "faults: pinned ibv_reg_dmabuf_mr of every exporter, each allocation failing in turn" \
+		t_faults reg
+	run_test "faults: on-demand ibv_reg_dmabuf_mr, each allocation failing in turn" \
+		t_faults reg-odp
+	run_test "faults: list import in every mode for a DMA device, each allocation failing in turn" \
+		t_faults import
+	run_test "faults: moving a buffer with on-demand MR and dynamic import, each allocation failing" \
+		t_faults move
+	run_test "faults: revoking a buffer with pinned MR and revocable import, each allocation failing" \
+		t_faults revoke
+	run_test "faults: deregistering pinned and on-demand MRs, each allocation failing in turn" \
+		t_faults dereg
+fi
+[[ kunit =~ $only && ! ( -n $skip && kunit =~ $skip ) ]] && t_kunit
 [ "$debug_kernel" = 1 ] && run_test "kmemleak: no leak after the suite" t_kmemleak
 run_test "dmesg: no kernel splat during the suite" t_dmesg_clean
 if [ -n "$expect_tests" ] && [ "$n" != "$expect_tests" ]; then
 	n=$((n + 1))
 	failed=$((failed + 1))
-	emit "not ok $n - selection '$only' ran $((n - 1)) test(s), expected $expect_tests"
+	emit "not ok $n - selection '$only'${skip:+ without '$skip'} ran $((n - 1)) test(s), expected $expect_tests"
 fi
 emit "1..$n"
 emit "# $((n - failed)) passed, $failed failed"
