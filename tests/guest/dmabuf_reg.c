@@ -4,9 +4,15 @@
  * bad, each with the errno it must give, through the public API.
  *
  *   dmabuf_reg --device NAME [--vfio BDF] [--only SUBSTRING] [--show-restrack]
+ *              [--no-on-demand]
  *
  * --show-restrack also requires 'rdma -dd resource show mr' to report each
  * registered MR as a list import with extents, in the registered mode.
+ * --no-on-demand: the kernel has no on-demand paging
+ * (CONFIG_INFINIBAND_ON_DEMAND_PAGING=n), so the device must not offer
+ * on-demand dma-buf MRs: every case asking for IBV_ACCESS_ON_DEMAND must
+ * fail with EINVAL (the access flag is refused before anything else, as
+ * for any device without them), and every other case as in the table.
  *
  * Prints one TAP line per case ("ok N - ..."), then checks that the test
  * exporter buffers of all cases have no attachment left (nothing leaked on
@@ -228,6 +234,7 @@ static int check_restrack(const struct reg_case *c)
 }
 
 static bool show_restrack;
+static bool no_on_demand;
 
 /* Run one case; 0 if it behaved as expected. mem is kept for the leak check. */
 static int run_case(const struct reg_case *c, struct ibv_pd *pd, struct pal_mem *mem,
@@ -238,7 +245,7 @@ static int run_case(const struct reg_case *c, struct ibv_pd *pd, struct pal_mem 
 		.pci_device = vfio, .bar = 2,
 	};
 	uint64_t length, iova;
-	int memfd = -1, fd, got, rc = 0;
+	int memfd = -1, fd, got, rc = 0, expect = c->expect;
 	struct ibv_mr *mr;
 
 	if (pal_mem_alloc(mem, pal_mem_backend(c->backend), &params)) {
@@ -256,12 +263,14 @@ static int run_case(const struct reg_case *c, struct ibv_pd *pd, struct pal_mem 
 	errno = 0;
 	mr = ibv_reg_dmabuf_mr(pd, c->offset, length, iova, fd, c->access);
 	got = mr ? 0 : errno;
+	if (no_on_demand && (c->access & IBV_ACCESS_ON_DEMAND))
+		expect = EINVAL;
 	printf("# ibv_reg_dmabuf_mr(offset %#llx, length %#llx, iova %#llx, access %#x) on %s -> %s\n",
 	       (unsigned long long)c->offset, (unsigned long long)length,
 	       (unsigned long long)iova, c->access, c->backend,
 	       pal_errno_name(got) ? pal_errno_name(got) : "?");
-	if (got != c->expect) {
-		printf("# expected %s: %s\n", pal_errno_name(c->expect),
+	if (got != expect) {
+		printf("# expected %s: %s\n", pal_errno_name(expect),
 		       got ? strerror(got) : "it succeeded");
 		rc = -1;
 	} else if (mr && (mr->length != length || (uintptr_t)mr->addr != c->offset)) {
@@ -321,6 +330,7 @@ int main(int argc, char **argv)
 		{ "vfio", required_argument, NULL, 'v' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "show-restrack", no_argument, NULL, 'r' },
+		{ "no-on-demand", no_argument, NULL, 'n' },
 		{ 0 }
 	};
 	const size_t nr = sizeof(cases) / sizeof(cases[0]);
@@ -337,6 +347,7 @@ int main(int argc, char **argv)
 		case 'v': vfio = optarg; break;
 		case 'o': only = optarg; break;
 		case 'r': show_restrack = true; break;
+		case 'n': no_on_demand = true; break;
 		default: return 2;
 		}
 	}
