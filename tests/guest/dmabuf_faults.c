@@ -52,7 +52,6 @@
 #include <rdma_pal/testexp.h>
 
 #define BUF_SIZE (256 << 10)
-#define FAULT_DIRS "/sys/kernel/debug/failslab", "/sys/kernel/debug/fail_page_alloc"
 
 struct faults_opts {
 	const char *op;
@@ -109,7 +108,9 @@ static int write_file(const char *path, const char *val)
  */
 static int faults_setup(bool verbose)
 {
-	static const char *const dirs[] = { FAULT_DIRS };
+	static const char *const dirs[] = {
+		"/sys/kernel/debug/failslab", "/sys/kernel/debug/fail_page_alloc",
+	};
 	char path[128];
 
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
@@ -120,7 +121,8 @@ static int faults_setup(bool verbose)
 		if (write_file(path, verbose ? "2" : "0"))
 			goto err;
 	}
-	if (write_file("/sys/kernel/debug/fail_page_alloc/min-order", "0"))
+	snprintf(path, sizeof(path), "%s/min-order", dirs[1]);
+	if (write_file(path, "0"))
 		goto err;
 	return 0;
 err:
