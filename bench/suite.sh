@@ -7,8 +7,9 @@
 #
 # Writes into $RDMA_PAL_OUT (the VM's output share): topo.json,
 # reg.json/.csv, revoke.json/.csv, refault.json, import.json/.csv, bw-<verb>-<memory>-<path>.json, the
-# side-by-side perftest runs perftest-*.json and pal_bench-*.json, and
-# suite.log. --quick shrinks every sweep to a smoke run (tests use it).
+# side-by-side perftest runs perftest-*.json and pal_bench-*.json, then on
+# the soft-iWARP pair siw-reg.json/.csv and siw-bw-<verb>-<memory>-<path>.json,
+# and suite.log. --quick shrinks every sweep to a smoke run (tests use it).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/tests/guest/rxe-pair.sh"
@@ -73,6 +74,7 @@ cat topo.json >&2
 
 if [ "$quick" = 1 ]; then
 	reg_args=(-S 64K -r 2 -m udmabuf -m testexp:4K:1)
+	siw_reg_args=("${reg_args[@]}")
 	revoke_args=(-n 1 -n 4 -r 2)
 	import_args=(-S 1M -r 2 -e 64K)
 	refault_args=(-r 3)
@@ -81,6 +83,7 @@ if [ "$quick" = 1 ]; then
 	pt_args=(-s 65536 -n 100)
 else
 	reg_args=(-S 256M -r 5)
+	siw_reg_args=(-S 256M -r 5 -m udmabuf -m testexp:4K:1 -m testexp:2M)
 	revoke_args=(-r 5)
 	import_args=(-r 5)
 	refault_args=(-r 20)
@@ -131,6 +134,32 @@ pair 18802 -V write -m host "${pt_args[@]}" --out_json pal_bench-host.json ||
 	fail "pal_bench host"
 pair 18803 -V write -m udmabuf --dmabuf "${pt_args[@]}" --out_json pal_bench-udmabuf.json ||
 	fail "pal_bench udmabuf"
+
+# soft-iWARP: the same registration and bandwidth measurements on siw,
+# which replaces rxe on the same veth pair (nothing above runs after this).
+# siw copies a dma-buf MR's payload out under the MR's lock where it would
+# send user memory zero copy; pal_bench signals every request, which siw
+# never sends zero copy either, so both paths copy here.
+step "soft-iWARP pair (siw_a, siw_b replace rxe_a, rxe_b)"
+if setup_siw; then
+	step "siw: registration"
+	in_a "$bench" reg -d siw_a "${siw_reg_args[@]}" --out_json siw-reg.json \
+		--out_csv siw-reg.csv || fail "siw reg"
+	step "siw: bandwidth"
+	for verb in write read; do
+		for mp in udmabuf:reg_mr udmabuf:dmabuf testexp:64K:1:dmabuf; do
+			path=${mp##*:} mem=${mp%:*}
+			flags=()
+			[ "$path" = dmabuf ] && flags=(--dmabuf)
+			port=$((port + 1))
+			pair $port -V $verb -m "$mem" "${flags[@]}" "${bw_rw[@]}" \
+				--out_json "siw-bw-$verb-${mem//:/_}-$path.json" ||
+				fail "siw bw $verb $mem $path"
+		done
+	done
+else
+	fail "no siw pair"
+fi
 
 echo "suite: $failed step(s) failed" >&2
 [ "$failed" = 0 ]

@@ -167,11 +167,72 @@ plot {', '.join(lines)}
 """, os.path.join(d, "import"))
 
 
+def side_by_side(d, reg, summary, problems, md):
+    """rxe and siw: the same registrations and transfers on both devices."""
+    siw_reg = load(os.path.join(d, "siw-reg.json"))
+    md.append("\n## rxe and siw side by side\n")
+    md.append("The same pal_bench runs on soft-RoCE (rxe) and, replacing it on the same veth "
+              "pair, soft-iWARP (siw). Registration: median time of a pinned dma-buf MR and of "
+              "ibv_reg_mr of its baseline memory, at the largest size both measured.\n")
+    md.append("| memory | size | rxe dma-buf [us] | rxe ibv_reg_mr [us] | siw dma-buf [us] | "
+              "siw ibv_reg_mr [us] | siw/rxe dma-buf |")
+    md.append("|---|---:|---:|---:|---:|---:|---:|")
+    for r in siw_reg:
+        if not r["reg_us_pal"] > 0 or not r["reg_us_baseline"] > 0:
+            problems.append(f"siw reg {r['memory']} {r['size']}: no time")
+    for mem in sorted({r["memory"] for r in siw_reg} & {r["memory"] for r in reg}):
+        sizes = ({r["size"] for r in siw_reg if r["memory"] == mem} &
+                 {r["size"] for r in reg if r["memory"] == mem})
+        if not sizes:
+            continue
+        size = max(sizes)
+        a = next(r for r in reg if r["memory"] == mem and r["size"] == size)
+        b = next(r for r in siw_reg if r["memory"] == mem and r["size"] == size)
+        md.append(f"| {mem} | {human(size)} | {a['reg_us_pal']:.1f} | {a['reg_us_baseline']:.1f} | "
+                  f"{b['reg_us_pal']:.1f} | {b['reg_us_baseline']:.1f} | "
+                  f"{b['reg_us_pal'] / a['reg_us_pal']:.2f} |")
+        summary.append((f"siw registration, {mem}, {human(size)}", b["ratio_pal_over_baseline"],
+                        f"time, baseline = ibv_reg_mr on {b['baseline_memory']} (siw)"))
+    md.append("\nBandwidth (BW average, MiB/s) of the same transfers; on siw a dma-buf MR's "
+              "payload is copied out under the MR's lock.\n")
+    for verb in ("write", "read"):
+        rows = []
+        for dev, prefix in (("rxe", "bw"), ("siw", "siw-bw")):
+            for path in sorted(glob.glob(os.path.join(d, f"{prefix}-{verb}-*.json"))):
+                name = os.path.basename(path)[len(f"{prefix}-{verb}-"):-len(".json")]
+                mem, how = name.rsplit("-", 1)
+                if mem not in ("udmabuf", "testexp_64K_1"):
+                    continue
+                bw = load(path)
+                check_bw(os.path.basename(path), bw, problems)
+                rows.append((dev, f"{mem.replace('_', ':')} "
+                             f"{'dma-buf' if how == 'dmabuf' else 'reg_mr'}", bw))
+        if not any(dev == "siw" for dev, _, _ in rows):
+            problems.append(f"no siw bandwidth results for {verb}")
+            continue
+        sizes = sorted({r["MsgSize"] for _, _, bw in rows for r in results_of(bw)})
+        show = [s for s in sizes if s in (4096, 65536, 1 << 20, 8 << 20)] or sizes
+        md.append(f"\n### {verb.upper()}, rxe and siw\n")
+        md.append("| device | memory, registration | " + " | ".join(f"{human(s)}" for s in show) + " |")
+        md.append("|---|---|" + "---:|" * len(show))
+        for dev, name, bw in rows:
+            md.append(f"| {dev} | {name} | " + " | ".join(
+                f"{bw_at(bw, s):.1f}" if bw_at(bw, s) else "-" for s in show) + " |")
+        by = {(dev, name): bw for dev, name, bw in rows}
+        a, b = by.get(("siw", "udmabuf dma-buf")), by.get(("siw", "udmabuf reg_mr"))
+        if a and b:
+            top = max(r["MsgSize"] for r in results_of(a))
+            if bw_at(a, top) and bw_at(b, top):
+                summary.append((f"siw {verb.upper()} bandwidth, udmabuf, {human(top)}",
+                                bw_at(a, top) / bw_at(b, top),
+                                "dma-buf MR / ibv_reg_mr of the same pages (siw)"))
+
+
 def main():
     d = sys.argv[1]
     problems, md = [], []
     need = ["topo.json", "reg.json", "revoke.json", "refault.json", "import.json", "perftest-host.json",
-            "perftest-udmabuf.json", "pal_bench-host.json", "pal_bench-udmabuf.json"]
+            "perftest-udmabuf.json", "pal_bench-host.json", "pal_bench-udmabuf.json", "siw-reg.json"]
     for n in need:
         if not os.path.exists(os.path.join(d, n)):
             problems.append(f"missing {n}")
@@ -316,6 +377,8 @@ def main():
         a, b = float(results_of(pt)[0]["BW_average"]), float(results_of(pb)[0]["BW_average"])
         md.append(f"| {mem}{' (dma-buf)' if mem != 'host' else ''} | {a:.1f} | {b:.1f} | {b / a:.2f} |")
         summary.append((f"pal_bench vs perftest ib_write_bw, {mem}", b / a, "bandwidth, same VM and size"))
+
+    side_by_side(d, reg, summary, problems, md)
 
     md.append("\nPlots: reg.png/.svg, import.png/.svg, bw-write/read/send.png/.svg, revoke.png/.svg. "
               "Numbers are from a TCG-emulated guest: compare paths with each other, not with hardware.\n")

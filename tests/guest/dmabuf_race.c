@@ -4,7 +4,7 @@
  * RDMA traffic into it, for a bounded time.
  *
  *   dmabuf_race --device DEV --seconds S [--pinned] [--size B]
- *               [--extent-size B] [--seed N]
+ *               [--extent-size B] [--seed N] [--no-on-demand]
  *
  * One process, two RC QPs on DEV connected to each other (pal_loop). The
  * target MR covers the whole buffer: on demand by default, pinned with
@@ -22,6 +22,9 @@
  *    mapping, the buffer is then poisoned through its CPU view, every
  *    request posted after that must fail, every registration must fail
  *    with ENODEV, and when the time is up the poison must be intact.
+ *
+ * --no-on-demand: the device has no on-demand dma-buf MRs (siw): every MR,
+ * the target's and the registration thread's, is pinned.
  *
  * Finally the exporter must report no attachment, mapping or pin left.
  * Exit 0 if everything held, 1 with the reason otherwise.
@@ -54,6 +57,7 @@ struct options {
 	const char *device;
 	double seconds;
 	bool pinned;
+	bool no_on_demand;
 	size_t size;
 	size_t extent_size;
 	uint64_t seed;
@@ -138,7 +142,7 @@ static void *reg_thread(void *arg)
 		   IBV_ACCESS_REMOTE_READ;
 
 	while (!atomic_load(&r->stop)) {
-		bool on_demand = rand_below(&rng, 2);
+		bool on_demand = rand_below(&rng, 2) && !r->opt->no_on_demand;
 		bool revoked_before = atomic_load(&r->revoke_done);
 		size_t offset, len;
 		struct ibv_mr *mr;
@@ -436,7 +440,7 @@ static void usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s --device DEV [--seconds S] [--pinned] [--size BYTES]\n"
-		"          [--extent-size BYTES] [--seed N]\n", prog);
+		"          [--extent-size BYTES] [--seed N] [--no-on-demand]\n", prog);
 }
 
 static int parse(int argc, char **argv, struct options *o)
@@ -448,6 +452,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "size", required_argument, NULL, 's' },
 		{ "extent-size", required_argument, NULL, 'x' },
 		{ "seed", required_argument, NULL, 'S' },
+		{ "no-on-demand", no_argument, NULL, 'o' },
 		{ 0 }
 	};
 	int c;
@@ -462,6 +467,7 @@ static int parse(int argc, char **argv, struct options *o)
 		case 's': o->size = strtoull(optarg, NULL, 0); break;
 		case 'x': o->extent_size = strtoull(optarg, NULL, 0); break;
 		case 'S': o->seed = strtoull(optarg, NULL, 0); break;
+		case 'o': o->no_on_demand = o->pinned = true; break;
 		default: usage(argv[0]); return -1;
 		}
 	}

@@ -3,6 +3,7 @@
  * Seeded random-operation stress of dma-buf MRs, checked against a model.
  *
  *   dmabuf_stress --device DEV --ops N [--seed S] [--vfio BDF]
+ *                 [--no-on-demand] [--no-atomics]
  *
  * A generator seeded with S (default: from the clock; always printed)
  * draws N operations on up to MAX_BUFS buffers and MAX_MRS MRs:
@@ -30,6 +31,12 @@
  * many importers each test exporter buffer has. The first disagreement
  * stops the run; it prints the seed, the operation's index and the last
  * operations, so "--seed S --ops N" replays the same sequence.
+ *
+ * What the device does not have is said, not guessed: --no-on-demand (no
+ * on-demand dma-buf MRs, as on siw) registers every MR pinned;
+ * --no-atomics (siw) drops the case that expects remote atomic access to
+ * MMIO to be refused, since such a device accepts the flag on any MR and
+ * never performs an atomic.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -96,6 +103,8 @@ static const unsigned int op_weight[NR_OPS] = { 6, 24, 30, 8, 2, 14, 3, 5 };
 
 struct stress {
 	const char *vfio_bdf;	/* ivshmem bound to vfio-pci, or NULL */
+	bool no_on_demand;
+	bool no_atomics;
 	uint64_t seed;
 	uint64_t rng;
 	unsigned long op_index;
@@ -260,7 +269,7 @@ static void make_reg_case(struct stress *s, const struct sbuf *b, struct reg_cas
 	size_t size = b->mem.size;
 	uint64_t off = rand_below(s, size / PAGE) * PAGE;
 	uint64_t len = (1 + rand_below(s, (size - off) / PAGE)) * PAGE;
-	int on_demand = rand_below(s, 2) ? IBV_ACCESS_ON_DEMAND : 0;
+	int on_demand = rand_below(s, 2) && !s->no_on_demand ? IBV_ACCESS_ON_DEMAND : 0;
 	/* rxe refuses an sg_table-only exporter at attach, before any map. */
 	int valid_errno = b->testexp && b->mode == DMA_BUF_PAL_TEST_MODE_SGT ?
 			  EOPNOTSUPP : b->revoked ? ENODEV : 0;
@@ -268,7 +277,7 @@ static void make_reg_case(struct stress *s, const struct sbuf *b, struct reg_cas
 	*c = (struct reg_case){ "valid window", off, len, off, b->mem.dmabuf_fd,
 				RW | on_demand, valid_errno };
 	/* The CPU cannot make atomics atomic towards MMIO: rxe refuses them. */
-	if (b->vfio && !rand_below(s, 4)) {
+	if (b->vfio && !rand_below(s, 4) && !s->no_atomics) {
 		c->what = "remote atomics on MMIO";
 		c->access |= IBV_ACCESS_REMOTE_ATOMIC;
 		c->expect = EOPNOTSUPP;
@@ -624,6 +633,8 @@ int main(int argc, char **argv)
 		{ "ops", required_argument, NULL, 'n' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "vfio", required_argument, NULL, 'v' },
+		{ "no-on-demand", no_argument, NULL, 'o' },
+		{ "no-atomics", no_argument, NULL, 'a' },
 		{ 0 }
 	};
 	struct stress *s = calloc(1, sizeof(*s));
@@ -642,6 +653,8 @@ int main(int argc, char **argv)
 		case 'n': nr_ops = strtoul(optarg, NULL, 0); break;
 		case 's': s->seed = strtoull(optarg, NULL, 0); break;
 		case 'v': s->vfio_bdf = optarg; break;
+		case 'o': s->no_on_demand = true; break;
+		case 'a': s->no_atomics = true; break;
 		default: usage(argv[0]); return 2;
 		}
 	}

@@ -11,7 +11,9 @@
  * with pattern SERVER_SEED and advertises it. The client READs it and checks
  * it, WRITEs its own pattern over it, READs it back and checks again; with
  * --atomics it then runs a FETCH_AND_ADD and a CMP_AND_SWP on the server's
- * first word, checking the values returned and leaving the word as it was.
+ * first word, checking the values returned and leaving the word as it was;
+ * with --atomics-refused (a device without atomics, such as siw) posting a
+ * FETCH_AND_ADD must fail with EINVAL, and the word must stay as it was.
  * Last, it SENDs the first CTRL_LEN bytes of its buffer into a receive
  * buffer the server took from the same backend. The server checks, through
  * its CPU views (for dma-bufs an mmap of the dma-buf itself, not the MR),
@@ -53,6 +55,7 @@ struct options {
 	bool dmabuf;
 	bool on_demand;
 	bool atomics;
+	bool atomics_refused;
 };
 
 /* One registered buffer. */
@@ -72,6 +75,7 @@ static void usage(const char *prog)
 		"  --dmabuf        register the data buffers with ibv_reg_dmabuf_mr\n"
 		"  --on-demand     ... with IBV_ACCESS_ON_DEMAND (not pinned)\n"
 		"  --atomics       also run remote atomics on the server's buffer\n"
+		"  --atomics-refused  the device has none: posting one must fail (EINVAL)\n"
 		"  --extent-size B, --shuffle SEED, --mode both|pal|sgt: testexp layout\n"
 		"  --pci-device BDF, --bar N: vfio backend\n",
 		prog);
@@ -88,6 +92,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "dmabuf", no_argument, NULL, 'd' },
 		{ "on-demand", no_argument, NULL, 'o' },
 		{ "atomics", no_argument, NULL, 'a' },
+		{ "atomics-refused", no_argument, NULL, 'A' },
 		{ "client-backend", required_argument, NULL, 'c' },
 		{ "extent-size", required_argument, NULL, 'x' },
 		{ "shuffle", required_argument, NULL, 'r' },
@@ -110,6 +115,7 @@ static int parse(int argc, char **argv, struct options *o)
 		case 'd': o->dmabuf = true; break;
 		case 'o': o->on_demand = true; break;
 		case 'a': o->atomics = true; break;
+		case 'A': o->atomics_refused = true; break;
 		case 'c': o->client_backend = optarg; break;
 		case 'x': o->params.extent_size = strtoull(optarg, NULL, 0); break;
 		case 'r':
@@ -344,6 +350,28 @@ static int atomics(struct pal_conn *conn, struct region *res,
 	return 0;
 }
 
+/*
+ * A device without atomics refuses to post one. The server's final check
+ * of its whole buffer shows that its first word was not changed either.
+ */
+static int atomics_refused(struct pal_conn *conn, struct region *res)
+{
+	errno = 0;
+	if (!pal_conn_post_atomic(conn, IBV_WR_ATOMIC_FETCH_AND_ADD, res->mr,
+				  region_addr(res, 0), conn->peer.addr,
+				  conn->peer.rkey, 1, 0, 10)) {
+		fprintf(stderr, "client: FETCH_AND_ADD was posted on a device without atomics\n");
+		return -1;
+	}
+	if (errno != EINVAL) {
+		fprintf(stderr, "client: FETCH_AND_ADD refused with %s, expected EINVAL\n",
+			strerror(errno));
+		return -1;
+	}
+	printf("client: FETCH_AND_ADD refused at post (EINVAL): the device has no atomics\n");
+	return 0;
+}
+
 static int run_client(const struct options *o)
 {
 	struct pal_conn_attr attr = { .max_send_wr = 4, .max_recv_wr = 4, .max_rd_atomic = 4 };
@@ -387,6 +415,8 @@ static int run_client(const struct options *o)
 	    check(dst.mem.cpu, o->size, CLIENT_SEED, "client: RDMA READ after WRITE"))
 		goto out;
 	if (o->atomics && atomics(&conn, &res, &src))
+		goto out;
+	if (o->atomics_refused && atomics_refused(&conn, &res))
 		goto out;
 	/* The message is the start of the client's pattern, sent from its MR. */
 	if (pal_conn_post_send(&conn, src.mr, region_addr(&src, 0), CTRL_LEN, 4)) {

@@ -30,7 +30,7 @@
 #
 # Sets up two soft-RoCE hosts: network namespaces pal_a (10.77.0.1) and
 # pal_b (10.77.0.2) joined by a veth pair, with rxe_a and rxe_b on the two
-# ends. Runs every guest test, then turns the KUnit results of this boot
+# ends, and later siw_a and siw_b in their place. Runs every guest test, then turns the KUnit results of this boot
 # into TAP lines and checks the kernel log for splats; with --debug-kernel
 # (the KASAN/lockdep/kmemleak/fault-injection build) it also runs the
 # fault-injection tests and requires a clean kmemleak scan.
@@ -524,6 +524,78 @@ if [ "$debug_kernel" = 1 ]; then
 	run_test "faults: deregistering pinned and on-demand MRs, each allocation failing in turn" \
 		t_faults dereg
 fi
+# --- soft-iWARP ---------------------------------------------------------------
+# The rxe dma-buf groups again on siw_a/siw_b over the same veth pair, which
+# replace rxe_a/rxe_b (every rxe test above is done). siw has no on-demand
+# dma-buf MRs (its RX path places data in softirq, where a moved buffer
+# cannot be mapped again) and no atomics: the programs are told so and
+# check that both are refused, rather than leaving the cases out. On the
+# debug kernel each group runs once, on a fragmented exporter where there
+# is a choice; on the normal kernel every exporter.
+t_siw_pair() {
+	setup_siw || return 1
+	rdma link show
+	local lib
+	lib=$(ls "$rdma_core_lib"/libsiw-rdmav*.so) || return 1
+	grep -c reg_dmabuf_mr "$lib" >/dev/null ||
+		{ echo "the siw provider has no reg_dmabuf_mr"; return 1; }
+	[ ! -e /sys/class/infiniband/rxe_a ] && [ ! -e /sys/class/infiniband/rxe_b ] ||
+		{ echo "an rxe device is left"; return 1; }
+}
+t_siw_reg() {
+	local bdf
+	bdf=$(vfio_ivshmem) || return 1
+	"$bin/dmabuf_reg" --device siw_a --vfio "$bdf" --no-on-demand --no-atomics
+}
+t_siw_rc_vfio() {
+	local bdf
+	bdf=$(vfio_ivshmem) || return 1
+	t_rc_write_read 18567 --size $mib --backend vfio --pci-device "$bdf" --bar 2 \
+		--client-backend udmabuf --dmabuf --atomics-refused
+}
+t_siw_race() {
+	in_b timeout 600 "$bin/dmabuf_race" --device siw_b --seconds "$race_seconds" \
+		--seed 13 --no-on-demand
+}
+t_siw_stress() {
+	local ops=$stress_ops bdf
+	[ -n "$ops" ] || ops=20000
+	[ "$debug_kernel" = 1 ] && [ -z "$stress_ops" ] && ops=5000
+	bdf=$(vfio_ivshmem) || return 1
+	in_b timeout 1200 "$bin/dmabuf_stress" --device siw_b --ops "$ops" --vfio "$bdf" \
+		--no-on-demand --no-atomics ${stress_seed:+--seed "$stress_seed"}
+}
+run_test "siw: siw_a and siw_b replace the rxe devices on the veth pair, active" t_siw_pair
+run_test "siw dmabuf: ibv_reg_dmabuf_mr: right errno, on-demand refused (EINVAL)" t_siw_reg
+run_test "siw rc dmabuf: test exporter, 4 KiB extents shuffled: WRITE, READ, SEND, atomics refused" \
+	t_rc_write_read 18562 --size $mib --backend testexp --extent-size 4096 --shuffle 3 \
+	--dmabuf --atomics-refused
+if [ "$debug_kernel" = 0 ]; then
+	run_test "siw rc dmabuf: udmabuf MRs both sides" \
+		t_rc_write_read 18560 --size $mib --backend udmabuf --dmabuf --atomics-refused
+	run_test "siw rc dmabuf: system heap MRs" \
+		t_rc_write_read 18561 --size $mib --backend heap --dmabuf --atomics-refused
+	run_test "siw rc dmabuf: test exporter, 64 KiB extents shuffled, lists only" \
+		t_rc_write_read 18563 --size $((4 * mib)) --backend testexp \
+		--extent-size $((64 << 10)) --shuffle 5 --mode pal --dmabuf --atomics-refused
+	run_test "siw rc dmabuf: test exporter, 2 MiB extents" \
+		t_rc_write_read 18564 --size $((4 * mib)) --backend testexp \
+		--extent-size $((2 * mib)) --dmabuf --atomics-refused
+	run_test "siw rc dmabuf: udmabuf of hugetlb folios" \
+		t_rc_write_read 18565 --size $((4 * mib)) --backend udmabuf-huge --dmabuf \
+		--atomics-refused
+fi
+run_test "siw rc dmabuf: server MR on a vfio-pci BAR (MMIO through the CPU), client udmabuf" \
+	t_siw_rc_vfio
+run_test "siw revoke: pinned MR under traffic: peer gets an error, nothing written after revoke" \
+	t_revoke 18570 --action revoke -- --expect error
+run_test "siw move: a pinned MR's buffer cannot be moved (EBUSY), traffic unharmed" \
+	t_revoke 18571 --action move-pinned -- --expect success
+run_test "siw race: register/deregister, move and revoke against traffic, pinned MRs" \
+	t_siw_race
+run_test "siw stress: seeded random operations checked against a model, pinned MRs" \
+	t_siw_stress
+
 [[ kunit =~ $only && ! ( -n $skip && kunit =~ $skip ) ]] && t_kunit
 [ "$debug_kernel" = 1 ] && run_test "kmemleak: no leak after the suite" t_kmemleak
 run_test "dmesg: no kernel splat during the suite" t_dmesg_clean

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Two soft-RoCE hosts in one guest: network namespaces pal_a (10.77.0.1)
 # and pal_b (10.77.0.2) joined by a veth pair, with rxe_a and rxe_b on the
-# two ends. Sourced by tests/guest/run.sh and bench/suite.sh.
+# two ends (setup_siw: siw_a and siw_b instead). Sourced by
+# tests/guest/run.sh and bench/suite.sh.
 
 ADDR_A=10.77.0.1
 ADDR_B=10.77.0.2
@@ -13,13 +14,19 @@ port_active() {
 	ibv_devinfo -d "$1" 2>/dev/null | grep -q 'state:.*PORT_ACTIVE'
 }
 
-setup_rxe() {
+# The namespaces and the veth pair, once.
+setup_veth() {
+	[ -e /run/netns/pal_a ] && return 0
 	ip netns add pal_a && ip netns add pal_b &&
 	ip link add veth_a netns pal_a type veth peer name veth_b netns pal_b &&
 	in_a ip addr add $ADDR_A/24 dev veth_a &&
 	in_b ip addr add $ADDR_B/24 dev veth_b &&
 	in_a ip link set lo up && in_b ip link set lo up &&
-	in_a ip link set veth_a up && in_b ip link set veth_b up &&
+	in_a ip link set veth_a up && in_b ip link set veth_b up
+}
+
+setup_rxe() {
+	setup_veth &&
 	in_a rdma link add rxe_a type rxe netdev veth_a &&
 	in_b rdma link add rxe_b type rxe netdev veth_b || return 1
 	local i
@@ -29,6 +36,27 @@ setup_rxe() {
 		sleep 0.2
 	done
 	echo "rxe ports did not become active"
+	return 1
+}
+
+# setup_siw: replace rxe_a and rxe_b by soft-iWARP devices siw_a and siw_b
+# on the same veth ends. With no RoCE device left on those addresses,
+# rdma_cm (and so every two-process test) can only reach siw.
+setup_siw() {
+	local dev
+	setup_veth || return 1
+	for dev in rxe_a rxe_b; do
+		[ -e "/sys/class/infiniband/$dev" ] || continue
+		rdma link delete "$dev" || return 1
+	done
+	in_a rdma link add siw_a type siw netdev veth_a &&
+	in_b rdma link add siw_b type siw netdev veth_b || return 1
+	local i
+	for i in $(seq 150); do
+		port_active siw_a && port_active siw_b && return 0
+		sleep 0.2
+	done
+	echo "siw ports did not become active"
 	return 1
 }
 

@@ -13,6 +13,15 @@
 
 #include "wr.h"
 
+/*
+ * The kernel retries an address resolution that waits for a neighbour when
+ * the neighbour is updated, or else only once its timeout expires: an
+ * update it misses (the reply came before the request was queued) costs
+ * the whole timeout. Resolve with the 2 s librdmacm's examples use, and
+ * keep the connection's timeout for waiting on the events.
+ */
+#define PAL_CM_RESOLVE_MS 2000
+
 /* What travels in the connection's private data; big-endian on the wire. */
 struct wire_buf {
 	uint64_t addr;
@@ -233,14 +242,14 @@ int pal_conn_resolve(struct pal_conn *conn, const char *addr, const char *port)
 		return conn_fail(conn, "rdma_create_id");
 	if (get_addr(conn, addr, port, false, &res))
 		return -1;
-	rc = rdma_resolve_addr(conn->id, NULL, res->ai_addr, conn->attr.timeout_ms);
+	rc = rdma_resolve_addr(conn->id, NULL, res->ai_addr, PAL_CM_RESOLVE_MS);
 	freeaddrinfo(res);
 	if (rc)
 		return conn_fail(conn, "rdma_resolve_addr %s", addr);
 	if (wait_event(conn, RDMA_CM_EVENT_ADDR_RESOLVED, &ev))
 		return -1;
 	rdma_ack_cm_event(ev);
-	if (rdma_resolve_route(conn->id, conn->attr.timeout_ms))
+	if (rdma_resolve_route(conn->id, PAL_CM_RESOLVE_MS))
 		return conn_fail(conn, "rdma_resolve_route");
 	if (wait_event(conn, RDMA_CM_EVENT_ROUTE_RESOLVED, &ev))
 		return -1;

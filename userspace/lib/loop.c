@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netpacket/packet.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -152,7 +156,7 @@ static int connect_qp(struct pal_loop *loop, struct ibv_qp *qp,
 	return 0;
 }
 
-int pal_loop_reset(struct pal_loop *loop)
+static int roce_reset(struct pal_loop *loop)
 {
 	struct timespec pause = { 0, 1000000 };
 	int tries;
@@ -173,18 +177,287 @@ int pal_loop_reset(struct pal_loop *loop)
 	return -1;
 }
 
-int pal_loop_open(struct pal_loop *loop, const char *dev_name,
-		  uint32_t max_wr)
+static int roce_open(struct pal_loop *loop, const char *dev_name)
 {
-	memset(loop, 0, sizeof(*loop));
-	loop->max_wr = max_wr;
-	loop->ack_timeout = 14;		/* 67 ms */
-	errno = 0;
 	loop->ctx = open_device(dev_name);
 	if (!loop->ctx)
 		return loop_fail(loop, "open device %s", dev_name ? dev_name : "(first)");
 	if (find_gid(loop))
-		goto err;
+		return -1;
+	return 0;
+}
+
+/* --- iWARP: QPs connected through rdma_cm -------------------------------- */
+
+#define CM_TIMEOUT_MS 10000
+/* As in conn.c: a missed neighbour update costs the resolve timeout. */
+#define CM_RESOLVE_MS 2000
+
+/* The IPv4 address of the netdev whose MAC is the device's GID (siw's). */
+static int find_iwarp_addr(struct pal_loop *loop, struct ibv_context *ctx)
+{
+	char ifname[IF_NAMESIZE] = "";
+	struct ifaddrs *list, *i;
+	union ibv_gid gid;
+
+	if (ibv_query_gid(ctx, LOOP_PORT, 0, &gid))
+		return loop_fail(loop, "ibv_query_gid");
+	if (getifaddrs(&list))
+		return loop_fail(loop, "getifaddrs");
+	for (i = list; i; i = i->ifa_next) {
+		const struct sockaddr_ll *ll = (const void *)i->ifa_addr;
+
+		if (ll && ll->sll_family == AF_PACKET && ll->sll_halen == 6 &&
+		    !memcmp(ll->sll_addr, gid.raw, 6)) {
+			snprintf(ifname, sizeof(ifname), "%s", i->ifa_name);
+			break;
+		}
+	}
+	for (i = list; i && ifname[0]; i = i->ifa_next) {
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+		    !strcmp(i->ifa_name, ifname)) {
+			memcpy(&loop->addr, i->ifa_addr, sizeof(loop->addr));
+			break;
+		}
+	}
+	freeifaddrs(list);
+	if (!loop->addr.sin_addr.s_addr) {
+		errno = ENOENT;
+		return loop_fail(loop, "no IPv4 address on the netdev of %s%s%s",
+				 ibv_get_device_name(ctx->device),
+				 ifname[0] ? ", " : "", ifname);
+	}
+	return 0;
+}
+
+/*
+ * The next event of type want for id (NULL: any id). Events of other ids
+ * (a peer's DISCONNECTED after an error) are acknowledged and dropped:
+ * both ends are ours and are replaced on reset anyway.
+ */
+static int cm_wait(struct pal_loop *loop, enum rdma_cm_event_type want,
+		   struct rdma_cm_id *id, struct rdma_cm_event **out)
+{
+	struct pollfd pfd = { .fd = loop->cm_events->fd, .events = POLLIN };
+	struct rdma_cm_event *ev;
+
+	for (;;) {
+		int n = poll(&pfd, 1, CM_TIMEOUT_MS);
+
+		if (n == 0)
+			errno = ETIMEDOUT;
+		if (n <= 0)
+			return loop_fail(loop, "waiting for %s", rdma_event_str(want));
+		if (rdma_get_cm_event(loop->cm_events, &ev))
+			return loop_fail(loop, "rdma_get_cm_event");
+		if (ev->event == want && (!id || ev->id == id)) {
+			*out = ev;
+			return 0;
+		}
+		if (ev->id == id || (!id && ev->listen_id == loop->listen_id)) {
+			errno = ev->status ? -ev->status : ECONNREFUSED;
+			loop_fail(loop, "wanted %s, got %s (status %d)",
+				  rdma_event_str(want), rdma_event_str(ev->event),
+				  ev->status);
+			rdma_ack_cm_event(ev);
+			return -1;
+		}
+		rdma_ack_cm_event(ev);
+	}
+}
+
+static int cm_wait_ack(struct pal_loop *loop, enum rdma_cm_event_type want,
+		       struct rdma_cm_id *id)
+{
+	struct rdma_cm_event *ev;
+
+	if (cm_wait(loop, want, id, &ev))
+		return -1;
+	rdma_ack_cm_event(ev);
+	return 0;
+}
+
+/* Both ends report ESTABLISHED, in either order. */
+static int cm_wait_established(struct pal_loop *loop)
+{
+	struct pollfd pfd = { .fd = loop->cm_events->fd, .events = POLLIN };
+	bool req = false, resp = false;
+	struct rdma_cm_event *ev;
+
+	while (!req || !resp) {
+		int n = poll(&pfd, 1, CM_TIMEOUT_MS);
+
+		if (n == 0)
+			errno = ETIMEDOUT;
+		if (n <= 0)
+			return loop_fail(loop, "waiting for ESTABLISHED");
+		if (rdma_get_cm_event(loop->cm_events, &ev))
+			return loop_fail(loop, "rdma_get_cm_event");
+		if (ev->event == RDMA_CM_EVENT_ESTABLISHED) {
+			req |= ev->id == loop->req_id;
+			resp |= ev->id == loop->resp_id;
+		} else if (ev->id == loop->req_id || ev->id == loop->resp_id) {
+			errno = ev->status ? -ev->status : ECONNREFUSED;
+			loop_fail(loop, "wanted ESTABLISHED, got %s (status %d)",
+				  rdma_event_str(ev->event), ev->status);
+			rdma_ack_cm_event(ev);
+			return -1;
+		}
+		rdma_ack_cm_event(ev);
+	}
+	return 0;
+}
+
+static int cm_create_qp(struct pal_loop *loop, struct rdma_cm_id *id)
+{
+	struct ibv_qp_init_attr attr = {
+		.send_cq = loop->cq,
+		.recv_cq = loop->cq,
+		.cap = {
+			.max_send_wr = loop->max_wr,
+			.max_recv_wr = 1,
+			.max_send_sge = 1,
+			.max_recv_sge = 1,
+		},
+		.qp_type = IBV_QPT_RC,
+	};
+
+	if (rdma_create_qp(id, loop->pd, &attr))
+		return loop_fail(loop, "rdma_create_qp");
+	return 0;
+}
+
+static void iwarp_drop_qps(struct pal_loop *loop)
+{
+	struct rdma_cm_id **id[2] = { &loop->req_id, &loop->resp_id };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!*id[i])
+			continue;
+		rdma_disconnect(*id[i]);
+		if ((*id[i])->qp)
+			rdma_destroy_qp(*id[i]);
+		rdma_destroy_id(*id[i]);
+		*id[i] = NULL;
+	}
+	loop->req = NULL;
+	loop->resp = NULL;
+}
+
+/* Connect a new requester QP to a new responder QP through listen_id. */
+static int iwarp_connect(struct pal_loop *loop)
+{
+	struct rdma_conn_param param = {
+		.responder_resources = 16,
+		.initiator_depth = 16,
+	};
+	struct sockaddr_in dst = loop->addr;
+	struct rdma_cm_event *ev;
+
+	dst.sin_port = rdma_get_src_port(loop->listen_id);
+	if (rdma_create_id(loop->cm_events, &loop->req_id, NULL, RDMA_PS_TCP))
+		return loop_fail(loop, "rdma_create_id");
+	if (rdma_resolve_addr(loop->req_id, NULL, (struct sockaddr *)&dst,
+			      CM_RESOLVE_MS))
+		return loop_fail(loop, "rdma_resolve_addr");
+	if (cm_wait_ack(loop, RDMA_CM_EVENT_ADDR_RESOLVED, loop->req_id))
+		return -1;
+	if (rdma_resolve_route(loop->req_id, CM_RESOLVE_MS))
+		return loop_fail(loop, "rdma_resolve_route");
+	if (cm_wait_ack(loop, RDMA_CM_EVENT_ROUTE_RESOLVED, loop->req_id))
+		return -1;
+	if (loop->req_id->verbs != loop->ctx) {
+		errno = EXDEV;
+		return loop_fail(loop, "the route to %s leaves the device",
+				 ibv_get_device_name(loop->ctx->device));
+	}
+	if (cm_create_qp(loop, loop->req_id))
+		return -1;
+	if (rdma_connect(loop->req_id, &param))
+		return loop_fail(loop, "rdma_connect");
+	if (cm_wait(loop, RDMA_CM_EVENT_CONNECT_REQUEST, NULL, &ev))
+		return -1;
+	loop->resp_id = ev->id;
+	rdma_ack_cm_event(ev);
+	if (cm_create_qp(loop, loop->resp_id))
+		return -1;
+	if (rdma_accept(loop->resp_id, &param))
+		return loop_fail(loop, "rdma_accept");
+	if (cm_wait_established(loop))
+		return -1;
+	loop->req = loop->req_id->qp;
+	loop->resp = loop->resp_id->qp;
+	return 0;
+}
+
+static int iwarp_reset(struct pal_loop *loop)
+{
+	/* A QP in the error state cannot go back to RTS on iWARP. */
+	iwarp_drop_qps(loop);
+	if (!iwarp_connect(loop))
+		return 0;
+	iwarp_drop_qps(loop);
+	return -1;
+}
+
+/* Bind a listener to the device's address: rdma_cm opens the device. */
+static int iwarp_open(struct pal_loop *loop, struct ibv_context *probe)
+{
+	const char *name = ibv_get_device_name(probe->device);
+
+	if (find_iwarp_addr(loop, probe))
+		return -1;
+	loop->cm_events = rdma_create_event_channel();
+	if (!loop->cm_events)
+		return loop_fail(loop, "rdma_create_event_channel");
+	if (rdma_create_id(loop->cm_events, &loop->listen_id, NULL, RDMA_PS_TCP))
+		return loop_fail(loop, "rdma_create_id");
+	loop->addr.sin_port = 0;
+	if (rdma_bind_addr(loop->listen_id, (struct sockaddr *)&loop->addr))
+		return loop_fail(loop, "rdma_bind_addr");
+	if (!loop->listen_id->verbs ||
+	    strcmp(ibv_get_device_name(loop->listen_id->verbs->device), name)) {
+		errno = EXDEV;
+		return loop_fail(loop, "the address of %s belongs to another device", name);
+	}
+	if (rdma_listen(loop->listen_id, 1))
+		return loop_fail(loop, "rdma_listen");
+	loop->ctx = loop->listen_id->verbs;
+	return 0;
+}
+
+/* --- both ---------------------------------------------------------------- */
+
+int pal_loop_reset(struct pal_loop *loop)
+{
+	return loop->iwarp ? iwarp_reset(loop) : roce_reset(loop);
+}
+
+int pal_loop_open(struct pal_loop *loop, const char *dev_name,
+		  uint32_t max_wr)
+{
+	struct ibv_context *probe;
+
+	memset(loop, 0, sizeof(*loop));
+	loop->max_wr = max_wr;
+	loop->ack_timeout = 14;		/* 67 ms */
+	errno = 0;
+	probe = open_device(dev_name);
+	if (!probe)
+		return loop_fail(loop, "open device %s", dev_name ? dev_name : "(first)");
+	loop->iwarp = probe->device->transport_type == IBV_TRANSPORT_IWARP;
+	if (loop->iwarp) {
+		int rc = iwarp_open(loop, probe);
+
+		ibv_close_device(probe);
+		if (rc)
+			goto err;
+	} else {
+		ibv_close_device(probe);
+		if (roce_open(loop, dev_name))
+			goto err;
+	}
 	loop->pd = ibv_alloc_pd(loop->ctx);
 	if (!loop->pd) {
 		loop_fail(loop, "ibv_alloc_pd");
@@ -196,13 +469,18 @@ int pal_loop_open(struct pal_loop *loop, const char *dev_name,
 		loop_fail(loop, "ibv_create_cq");
 		goto err;
 	}
+	if (loop->iwarp) {
+		if (iwarp_reset(loop))
+			goto err;
+		return 0;
+	}
 	loop->req = create_qp(loop);
 	loop->resp = loop->req ? create_qp(loop) : NULL;
 	if (!loop->resp) {
 		loop_fail(loop, "ibv_create_qp");
 		goto err;
 	}
-	if (pal_loop_reset(loop))
+	if (roce_reset(loop))
 		goto err;
 	return 0;
 
@@ -218,16 +496,29 @@ err:
 
 void pal_loop_close(struct pal_loop *loop)
 {
-	if (loop->resp)
-		ibv_destroy_qp(loop->resp);
-	if (loop->req)
-		ibv_destroy_qp(loop->req);
+	if (loop->iwarp) {
+		iwarp_drop_qps(loop);
+	} else {
+		if (loop->resp)
+			ibv_destroy_qp(loop->resp);
+		if (loop->req)
+			ibv_destroy_qp(loop->req);
+	}
 	if (loop->cq)
 		ibv_destroy_cq(loop->cq);
 	if (loop->pd)
 		ibv_dealloc_pd(loop->pd);
-	if (loop->ctx)
+	if (loop->iwarp) {
+		/* The context is rdma_cm's, closed with its last id. */
+		if (loop->listen_id)
+			rdma_destroy_id(loop->listen_id);
+		if (loop->cm_events)
+			rdma_destroy_event_channel(loop->cm_events);
+	} else if (loop->ctx) {
 		ibv_close_device(loop->ctx);
+	}
+	loop->listen_id = NULL;
+	loop->cm_events = NULL;
 	loop->resp = NULL;
 	loop->req = NULL;
 	loop->cq = NULL;
