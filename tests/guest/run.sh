@@ -508,7 +508,7 @@ run_test "stress: seeded random operations checked against a model" t_stress
 t_faults() {
 	local rng bdf
 	rng=$(virtio_rng) && bdf=$(vfio_ivshmem) || return 1
-	"$bin/dmabuf_faults" --op "$1" --device rxe_a --pci "$rng" --vfio "$bdf"
+	"$bin/dmabuf_faults" --op "$1" --device "${2:-rxe_a}" --pci "$rng" --vfio "$bdf"
 }
 if [ "$debug_kernel" = 1 ]; then
 	run_test "faults: pinned ibv_reg_dmabuf_mr of every exporter, each allocation failing in turn" \
@@ -595,6 +595,12 @@ run_test "siw race: register/deregister, move and revoke against traffic, pinned
 	t_siw_race
 run_test "siw stress: seeded random operations checked against a model, pinned MRs" \
 	t_siw_stress
+if [ "$debug_kernel" = 1 ]; then
+	run_test "siw faults: pinned ibv_reg_dmabuf_mr of every exporter, each allocation failing in turn" \
+		t_faults reg siw_a
+	run_test "siw faults: revoking a buffer with pinned MR and revocable import, each allocation failing" \
+		t_faults revoke siw_a
+fi
 
 [[ kunit =~ $only && ! ( -n $skip && kunit =~ $skip ) ]] && t_kunit
 [ "$debug_kernel" = 1 ] && run_test "kmemleak: no leak after the suite" t_kmemleak
