@@ -25,18 +25,23 @@ setup_veth() {
 	in_a ip link set veth_a up && in_b ip link set veth_b up
 }
 
+# wait_ports DEV_A DEV_B: both ports active, or fail after 30 s (seconds
+# under TCG while the host is busy).
+wait_ports() {
+	local i
+	for i in $(seq 150); do
+		port_active "$1" && port_active "$2" && return 0
+		sleep 0.2
+	done
+	echo "$1 and $2 ports did not become active"
+	return 1
+}
+
 setup_rxe() {
 	setup_veth &&
 	in_a rdma link add rxe_a type rxe netdev veth_a &&
-	in_b rdma link add rxe_b type rxe netdev veth_b || return 1
-	local i
-	# Seconds under TCG while the host is busy.
-	for i in $(seq 150); do
-		port_active rxe_a && port_active rxe_b && return 0
-		sleep 0.2
-	done
-	echo "rxe ports did not become active"
-	return 1
+	in_b rdma link add rxe_b type rxe netdev veth_b &&
+	wait_ports rxe_a rxe_b
 }
 
 # setup_siw: replace rxe_a and rxe_b by soft-iWARP devices siw_a and siw_b
@@ -50,14 +55,8 @@ setup_siw() {
 		rdma link delete "$dev" || return 1
 	done
 	in_a rdma link add siw_a type siw netdev veth_a &&
-	in_b rdma link add siw_b type siw netdev veth_b || return 1
-	local i
-	for i in $(seq 150); do
-		port_active siw_a && port_active siw_b && return 0
-		sleep 0.2
-	done
-	echo "siw ports did not become active"
-	return 1
+	in_b rdma link add siw_b type siw netdev veth_b &&
+	wait_ports siw_a siw_b
 }
 
 # run_pair SERVER-CMD... -- CLIENT-CMD...: the server in pal_b, the client

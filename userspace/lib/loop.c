@@ -79,9 +79,10 @@ static int find_gid(struct pal_loop *loop)
 			 ibv_get_device_name(loop->ctx->device));
 }
 
-static struct ibv_qp *create_qp(struct pal_loop *loop)
+/* Both QPs: requests of one SGE, completions on the one CQ. */
+static struct ibv_qp_init_attr qp_init_attr(const struct pal_loop *loop)
 {
-	struct ibv_qp_init_attr attr = {
+	return (struct ibv_qp_init_attr){
 		.send_cq = loop->cq,
 		.recv_cq = loop->cq,
 		.cap = {
@@ -92,6 +93,11 @@ static struct ibv_qp *create_qp(struct pal_loop *loop)
 		},
 		.qp_type = IBV_QPT_RC,
 	};
+}
+
+static struct ibv_qp *create_qp(struct pal_loop *loop)
+{
+	struct ibv_qp_init_attr attr = qp_init_attr(loop);
 
 	return ibv_create_qp(loop->pd, &attr);
 }
@@ -310,17 +316,7 @@ static int cm_wait_established(struct pal_loop *loop)
 
 static int cm_create_qp(struct pal_loop *loop, struct rdma_cm_id *id)
 {
-	struct ibv_qp_init_attr attr = {
-		.send_cq = loop->cq,
-		.recv_cq = loop->cq,
-		.cap = {
-			.max_send_wr = loop->max_wr,
-			.max_recv_wr = 1,
-			.max_send_sge = 1,
-			.max_recv_sge = 1,
-		},
-		.qp_type = IBV_QPT_RC,
-	};
+	struct ibv_qp_init_attr attr = qp_init_attr(loop);
 
 	if (rdma_create_qp(id, loop->pd, &attr))
 		return loop_fail(loop, "rdma_create_qp");
