@@ -42,10 +42,25 @@ static int conn_fail(struct pal_conn *conn, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(conn->err, sizeof(conn->err), fmt, ap);
 	va_end(ap);
-	n = strlen(conn->err);
-	snprintf(conn->err + n, sizeof(conn->err) - n, ": %s", strerror(saved));
+	/* No errno to tell (a check of ours failed): say only what. */
+	if (saved) {
+		n = strlen(conn->err);
+		snprintf(conn->err + n, sizeof(conn->err) - n, ": %s", strerror(saved));
+	}
 	errno = saved ? saved : EIO;
 	return -1;
+}
+
+/*
+ * The errno of an unexpected CM event. A REJECTED event's status is the
+ * transport's positive reject reason, not an errno; other events carry a
+ * negative errno, or none.
+ */
+static int event_errno(const struct rdma_cm_event *ev)
+{
+	if (ev->event == RDMA_CM_EVENT_REJECTED)
+		return ECONNREFUSED;
+	return ev->status < 0 ? -ev->status : EPROTO;
 }
 
 void pal_conn_init(struct pal_conn *conn, const struct pal_conn_attr *attr)
@@ -98,7 +113,7 @@ static int wait_event(struct pal_conn *conn, enum rdma_cm_event_type want,
 	if (rdma_get_cm_event(conn->events, &ev))
 		return conn_fail(conn, "rdma_get_cm_event");
 	if (ev->event != want) {
-		errno = ev->status ? -ev->status : ECONNREFUSED;
+		errno = event_errno(ev);
 		conn_fail(conn, "wanted %s, got %s (status %d)",
 			  rdma_event_str(want), rdma_event_str(ev->event),
 			  ev->status);
@@ -208,7 +223,10 @@ int pal_conn_get_request(struct pal_conn *conn)
 	/* The client's buffer arrives with its request. */
 	if (decode_buf(&conn->peer, ev->param.conn.private_data,
 		       ev->param.conn.private_data_len)) {
+		/* Tell the client now rather than let it time out. */
+		rdma_reject(conn->id, NULL, 0);
 		rdma_ack_cm_event(ev);
+		errno = EPROTO;
 		return conn_fail(conn, "connect request without a buffer");
 	}
 	rdma_ack_cm_event(ev);

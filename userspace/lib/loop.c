@@ -261,7 +261,7 @@ static int cm_wait(struct pal_loop *loop, enum rdma_cm_event_type want,
 			return 0;
 		}
 		if (ev->id == id || (!id && ev->listen_id == loop->listen_id)) {
-			errno = ev->status ? -ev->status : ECONNREFUSED;
+			errno = ev->status < 0 ? -ev->status : ECONNREFUSED;
 			loop_fail(loop, "wanted %s, got %s (status %d)",
 				  rdma_event_str(want), rdma_event_str(ev->event),
 				  ev->status);
@@ -303,7 +303,7 @@ static int cm_wait_established(struct pal_loop *loop)
 			req |= ev->id == loop->req_id;
 			resp |= ev->id == loop->resp_id;
 		} else if (ev->id == loop->req_id || ev->id == loop->resp_id) {
-			errno = ev->status ? -ev->status : ECONNREFUSED;
+			errno = ev->status < 0 ? -ev->status : ECONNREFUSED;
 			loop_fail(loop, "wanted ESTABLISHED, got %s (status %d)",
 				  rdma_event_str(ev->event), ev->status);
 			rdma_ack_cm_event(ev);

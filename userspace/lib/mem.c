@@ -70,6 +70,21 @@ void pal_mem_free_dmabuf(struct pal_mem *mem)
 		munmap(mem->cpu, mem->size);
 	if (mem->dmabuf_fd >= 0)
 		close(mem->dmabuf_fd);
+	mem->cpu = NULL;
+	mem->dmabuf_fd = -1;
+}
+
+/*
+ * Forget a buffer whose backend freed it: nothing may be unmapped or
+ * closed again, since the address or the fd number may already be
+ * someone else's.
+ */
+static void mem_forget(struct pal_mem *mem)
+{
+	mem->ops = NULL;
+	mem->cpu = NULL;
+	mem->dmabuf_fd = -1;
+	mem->priv = NULL;
 }
 
 int pal_mem_alloc(struct pal_mem *mem, const struct pal_mem_ops *backend,
@@ -90,6 +105,7 @@ int pal_mem_alloc(struct pal_mem *mem, const struct pal_mem_ops *backend,
 		int saved = errno;
 
 		backend->free(mem);
+		mem_forget(mem);
 		errno = saved;
 		return -1;
 	}
@@ -100,9 +116,7 @@ void pal_mem_free(struct pal_mem *mem)
 {
 	if (mem->ops)
 		mem->ops->free(mem);
-	mem->ops = NULL;
-	mem->cpu = NULL;
-	mem->dmabuf_fd = -1;
+	mem_forget(mem);
 }
 
 struct ibv_mr *pal_mem_reg(struct pal_mem *mem, struct ibv_pd *pd,

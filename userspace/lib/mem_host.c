@@ -14,6 +14,7 @@ static void host_free(struct pal_mem *mem)
 {
 	if (mem->cpu)
 		munmap(mem->cpu, mem->size);
+	mem->cpu = NULL;
 }
 
 const struct pal_mem_ops pal_mem_host_ops = {

@@ -95,6 +95,8 @@ static void udmabuf_free(struct pal_mem *mem)
 		close(st->memfd);
 	free(st);
 	mem->priv = NULL;
+	mem->cpu = NULL;
+	mem->dmabuf_fd = -1;
 }
 
 const struct pal_mem_ops pal_mem_udmabuf_ops = {

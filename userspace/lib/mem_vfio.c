@@ -41,13 +41,14 @@ static int open_group(struct pal_mem *mem, const char *bdf, bool *noiommu)
 	snprintf(path, sizeof(path), "/dev/vfio/%s", basename(target));
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	*noiommu = false;
-	if (fd < 0) {
+	/* Only a group that does not exist may be a no-IOMMU one. */
+	if (fd < 0 && errno == ENOENT) {
 		snprintf(path, sizeof(path), "/dev/vfio/noiommu-%s", basename(target));
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		*noiommu = true;
 	}
 	if (fd < 0)
-		pal_mem_set_err(mem, "vfio: open the group of %s", bdf);
+		pal_mem_set_err(mem, "vfio: open %s, the group of %s", path, bdf);
 	return fd;
 }
 
