@@ -5,7 +5,7 @@
 #                      [--only REGEX] [--skip REGEX] [--expect-tests N]
 #                      [--debug-kernel]
 #                      [--iommu] [--swiotlb]
-#                      [--stress-seed N] [--stress-ops N]
+#                      [--stress-seed N] [--stress-ops N] [--test-timeout S]
 #
 # --iommu: the guest has an emulated IOMMU (vm-run.sh --iommu); the umem
 # import tests then check the IOVA path instead of comparing the list and
@@ -23,6 +23,9 @@
 # "kmemleak: ..." and "dmesg: ...").
 # --expect-tests N: the selection must run exactly N tests, so that
 # renaming a test cannot silently drop it from a selection.
+#
+# --test-timeout S: each test is killed and fails after S seconds
+# (default 900), so that a hang costs one test, not the TAP of the run.
 #
 # --stress-seed/--stress-ops: replay dmabuf_stress with a given seed (it
 # prints the seed of every run) and number of operations; by default a new
@@ -50,6 +53,7 @@ swiotlb=0
 expect_tests=""
 stress_seed=""
 stress_ops=""
+test_timeout=900
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--bin) bin=$2; shift ;;
@@ -63,6 +67,7 @@ while [ $# -gt 0 ]; do
 	--swiotlb) swiotlb=1 ;;
 	--stress-seed) stress_seed=$2; shift ;;
 	--stress-ops) stress_ops=$2; shift ;;
+	--test-timeout) test_timeout=$2; shift ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -98,17 +103,42 @@ result() {
 	[ -s "$logf" ] && sed 's/^/# /' "$logf" | tee -a "$tap"
 }
 
-# run_test NAME FUNCTION [ARGS]: run a test function with a time limit.
+# kill_tree PID: kill PID and every process below it.
+kill_tree() {
+	local child
+	for child in $(pgrep -P "$1"); do
+		kill_tree "$child"
+	done
+	kill -KILL "$1" 2>/dev/null
+}
+
+# run_test NAME FUNCTION [ARGS]: run a test function for at most
+# $test_timeout seconds; a test that hangs is killed with everything it
+# started and fails, and the suite goes on.
 run_test() {
 	local name=$1
 	shift
 	[[ $name =~ $only ]] || return 0
 	[[ -n $skip && $name =~ $skip ]] && return 0
-	local logf
+	local logf pid watchdog first status
 	logf=$(mktemp)
 	local start=$SECONDS
-	( "$@" ) >"$logf" 2>&1
-	local status=$?
+	( "$@" ) >"$logf" 2>&1 &
+	pid=$!
+	sleep "$test_timeout" &
+	watchdog=$!
+	wait -n -p first "$pid" "$watchdog"
+	status=$?
+	if [ "$first" = "$watchdog" ]; then
+		kill_tree "$pid"
+		wait "$pid"
+		status=124
+		# Only now: the test's own writes would overwrite this line.
+		echo "killed: still running after $test_timeout s" >>"$logf"
+	else
+		kill "$watchdog" 2>/dev/null
+		wait "$watchdog" 2>/dev/null
+	fi
 	echo "took $((SECONDS - start)) s" >>"$logf"
 	result "$name" "$status" "$logf"
 	rm -f "$logf"
