@@ -183,16 +183,6 @@ static int roce_reset(struct pal_loop *loop)
 	return -1;
 }
 
-static int roce_open(struct pal_loop *loop, const char *dev_name)
-{
-	loop->ctx = open_device(dev_name);
-	if (!loop->ctx)
-		return loop_fail(loop, "open device %s", dev_name ? dev_name : "(first)");
-	if (find_gid(loop))
-		return -1;
-	return 0;
-}
-
 /* --- iWARP: QPs connected through rdma_cm -------------------------------- */
 
 #define CM_TIMEOUT_MS 10000
@@ -444,14 +434,15 @@ int pal_loop_open(struct pal_loop *loop, const char *dev_name,
 		return loop_fail(loop, "open device %s", dev_name ? dev_name : "(first)");
 	loop->iwarp = probe->device->transport_type == IBV_TRANSPORT_IWARP;
 	if (loop->iwarp) {
+		/* rdma_cm uses a context of its own: the probe only looks. */
 		int rc = iwarp_open(loop, probe);
 
 		ibv_close_device(probe);
 		if (rc)
 			goto err;
 	} else {
-		ibv_close_device(probe);
-		if (roce_open(loop, dev_name))
+		loop->ctx = probe;
+		if (find_gid(loop))
 			goto err;
 	}
 	loop->pd = ibv_alloc_pd(loop->ctx);

@@ -29,8 +29,8 @@ struct pal_loop {
 	int gid_index;
 	uint32_t max_wr;
 	/*
-	 * Local ACK timeout of both QPs, 4.096 us << ack_timeout (14 by
-	 * default: 67 ms); a change applies from the next pal_loop_reset().
+	 * RoCE: local ACK timeout of both QPs, 4.096 us << ack_timeout (14
+	 * by default: 67 ms); a change applies from the next pal_loop_reset().
 	 */
 	uint8_t ack_timeout;
 	unsigned long reset_retries;	/* resets that had to start over */
