@@ -17,8 +17,23 @@
 /* Monotonic time in nanoseconds. */
 uint64_t bench_now_ns(void);
 
-/* Sort v[0..n) and return its q-quantile (0 <= q <= 1), nearest rank. */
+/*
+ * Sort v[0..n) and return its q-quantile (0 <= q <= 1), interpolated
+ * between the two nearest ranks.
+ */
 double bench_quantile(double *v, size_t n, double q);
+
+/* Fewer samples than this give min/median/max only: no percentiles. */
+#define BENCH_PCTL_MIN_SAMPLES 10
+
+struct bench_stats {
+	double min, median, max;
+	bool has_pctl;		/* p10 and p90 are set */
+	double p10, p90;
+};
+
+/* Order statistics of v[0..n) (sorts v). */
+void bench_stats(double *v, size_t n, struct bench_stats *st);
 
 /* Parse "4K", "2M", "1G" or plain bytes; 0 on a bad string. */
 uint64_t bench_parse_size(const char *s);
@@ -65,6 +80,17 @@ void bench_json_str(struct bench_json *j, const char *key, const char *val);
 void bench_json_u64(struct bench_json *j, const char *key, uint64_t val);
 void bench_json_dbl(struct bench_json *j, const char *key, double val);
 void bench_json_close(struct bench_json *j);
+/*
+ * @st as "@name" (the median), "@name_min", "@name_max" and, with enough
+ * samples, "@name_p10" and "@name_p90".
+ */
+void bench_json_stats(struct bench_json *j, const char *name,
+		      const struct bench_stats *st);
+/*
+ * @st as the CSV fields "median,min,max,p10,p90,", the percentiles empty
+ * without enough samples.
+ */
+void bench_csv_stats(FILE *f, const struct bench_stats *st);
 
 int bench_bw(int argc, char **argv);
 int bench_reg(int argc, char **argv);

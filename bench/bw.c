@@ -34,6 +34,7 @@ struct bw_opts {
 	uint64_t iters;		/* -n */
 	double duration;	/* -D: seconds per size instead of -n */
 	uint32_t tx_depth;	/* -t */
+	uint32_t cq_mod;	/* -Q: one signaled message in cq_mod */
 	const char *memory;	/* BACKEND[:EXTENT[:SEED]] */
 	bool dmabuf;		/* ibv_reg_dmabuf_mr instead of ibv_reg_mr */
 	bool on_demand;
@@ -55,6 +56,8 @@ static void bw_usage(void)
 		"  -n, --iters N         messages per size (default 1000)\n"
 		"  -D, --duration S      seconds per size instead of -n\n"
 		"  -t, --tx-depth N      messages in flight (default 128)\n"
+		"  -Q, --cq-mod N        ask for a completion every N messages (default\n"
+		"                        100, as perftest; at most the TX depth)\n"
 		"  -m, --memory SPEC     BACKEND[:EXTENT[:SEED]] (default host); see\n"
 		"                        'pal_bench --backends'\n"
 		"  -d, --dmabuf          register with ibv_reg_dmabuf_mr (the backend's\n"
@@ -76,6 +79,7 @@ static int bw_parse(int argc, char **argv, struct bw_opts *o)
 		{ "iters", required_argument, NULL, 'n' },
 		{ "duration", required_argument, NULL, 'D' },
 		{ "tx-depth", required_argument, NULL, 't' },
+		{ "cq-mod", required_argument, NULL, 'Q' },
 		{ "memory", required_argument, NULL, 'm' },
 		{ "dmabuf", no_argument, NULL, 'd' },
 		{ "on-demand", no_argument, NULL, 'o' },
@@ -86,8 +90,8 @@ static int bw_parse(int argc, char **argv, struct bw_opts *o)
 	int c;
 
 	*o = (struct bw_opts){ .port = "18600", .size = 65536, .iters = 1000,
-			       .tx_depth = 128, .memory = "host" };
-	while ((c = getopt_long(argc, argv, "p:V:s:an:D:t:m:doj:h", longopts, NULL)) != -1) {
+			       .tx_depth = 128, .cq_mod = 100, .memory = "host" };
+	while ((c = getopt_long(argc, argv, "p:V:s:an:D:t:Q:m:doj:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'S': o->server = true; o->addr = optarg; break;
 		case 'C': o->server = false; o->addr = optarg; break;
@@ -107,6 +111,7 @@ static int bw_parse(int argc, char **argv, struct bw_opts *o)
 		case 'n': o->iters = strtoull(optarg, NULL, 0); break;
 		case 'D': o->duration = strtod(optarg, NULL); break;
 		case 't': o->tx_depth = strtoul(optarg, NULL, 0); break;
+		case 'Q': o->cq_mod = strtoul(optarg, NULL, 0); break;
 		case 'm': o->memory = optarg; break;
 		case 'd': o->dmabuf = true; break;
 		case 'o': o->on_demand = true; break;
@@ -115,10 +120,13 @@ static int bw_parse(int argc, char **argv, struct bw_opts *o)
 		}
 	}
 	if (!o->addr || !o->size || (!o->iters && !o->duration) || !o->tx_depth ||
-	    o->size > MAX_ALL_SIZE) {
+	    !o->cq_mod || o->size > MAX_ALL_SIZE) {
 		bw_usage();
 		return -1;
 	}
+	/* perftest lowers the moderation to the depth, or the queue stalls. */
+	if (o->cq_mod > o->tx_depth)
+		o->cq_mod = o->tx_depth;
 	if (o->duration && o->verb == VERB_SEND) {
 		fprintf(stderr, "bw: -D needs a fixed count for SEND; use -n\n");
 		return -1;
@@ -191,46 +199,84 @@ struct bw_result {
 };
 
 static int bw_post(struct pal_conn *conn, const struct bw_opts *o, struct bw_buf *b,
-		   uint64_t size, uint64_t wr_id)
+		   uint64_t size, uint64_t wr_id, bool signaled)
 {
+	unsigned int flags = signaled ? IBV_SEND_SIGNALED : 0;
 	void *laddr = b->mr->addr;
 
 	if (o->verb == VERB_SEND)
-		return pal_conn_post_send(conn, b->mr, laddr, size, wr_id);
-	return pal_conn_post_rdma(conn, o->verb == VERB_WRITE ? IBV_WR_RDMA_WRITE :
-								IBV_WR_RDMA_READ,
-				  b->mr, laddr, size, conn->peer.addr, conn->peer.rkey,
-				  wr_id);
+		return pal_conn_post_send_flags(conn, b->mr, laddr, size, wr_id, flags);
+	return pal_conn_post_rdma_flags(conn, o->verb == VERB_WRITE ? IBV_WR_RDMA_WRITE :
+								      IBV_WR_RDMA_READ,
+					b->mr, laddr, size, conn->peer.addr,
+					conn->peer.rkey, wr_id, flags);
+}
+
+/* A signaled completion: messages [0, done) have completed by @ns. */
+struct bw_mark {
+	uint64_t done;
+	uint64_t ns;
+};
+
+/*
+ * The best rate over any window of about an eighth of the messages,
+ * measured between signaled completions.
+ */
+static double bw_peak(const struct bw_mark *m, size_t nr, uint64_t size, double avg)
+{
+	uint64_t w = m[nr - 1].done / 8 ? m[nr - 1].done / 8 : 1;
+	double peak = avg;
+	size_t i, j = 0;
+
+	for (i = 1; i < nr; i++) {
+		double s;
+
+		while (j + 1 < i && m[i].done - m[j + 1].done >= w)
+			j++;
+		if (m[i].done - m[j].done < w)
+			continue;
+		s = (double)(m[i].ns - m[j].ns) / 1e9;
+		if (s > 0 && (double)size * (m[i].done - m[j].done) / s / (1 << 20) > peak)
+			peak = (double)size * (m[i].done - m[j].done) / s / (1 << 20);
+	}
+	return peak;
 }
 
 /*
- * Keep tx_depth messages in flight until iters (or the duration) are done.
- * Completion times go to done_ns for the peak: the best rate over any
- * window of an eighth of the messages.
+ * Keep tx_depth messages in flight until iters (or the duration) are done,
+ * asking for a completion every cq_mod messages and for the last one (with
+ * -D, posting stops at the first multiple of cq_mod once time is up).
+ * The completion of message i reports every message before it, since an
+ * RC send queue completes in order.
  */
 static int bw_client_size(struct pal_conn *conn, const struct bw_opts *o,
 			  struct bw_buf *b, uint64_t size, struct bw_result *r)
 {
 	size_t cap = o->duration ? 1 << 22 : o->iters;
-	uint64_t posted = 0, completed = 0, start, end_at = 0, *done_ns;
+	uint64_t posted = 0, completed = 0, start, end_at = 0;
+	struct bw_mark *marks;
+	size_t nr_marks = 0;
 	struct ibv_wc wc;
 
-	done_ns = calloc(cap, sizeof(*done_ns));
-	if (!done_ns)
+	marks = calloc(cap / o->cq_mod + 2, sizeof(*marks));
+	if (!marks)
 		return -1;
 	start = bench_now_ns();
 	if (o->duration)
 		end_at = start + (uint64_t)(o->duration * 1e9);
 	for (;;) {
-		bool more = posted < cap && (end_at ? bench_now_ns() < end_at : true);
+		while (posted < cap && posted - completed < o->tx_depth) {
+			bool last = posted + 1 == cap;
+			bool signaled = last || (posted + 1) % o->cq_mod == 0;
 
-		while (more && posted - completed < o->tx_depth) {
-			if (bw_post(conn, o, b, size, posted)) {
+			if (end_at && posted && posted % o->cq_mod == 0 &&
+			    bench_now_ns() >= end_at)
+				break;
+			if (bw_post(conn, o, b, size, posted, signaled)) {
 				fprintf(stderr, "bw: %s\n", conn->err);
 				goto err;
 			}
 			posted++;
-			more = posted < cap && (!end_at || bench_now_ns() < end_at);
 		}
 		if (completed == posted)
 			break;
@@ -243,28 +289,19 @@ static int bw_client_size(struct pal_conn *conn, const struct bw_opts *o,
 				wc.wr_id, ibv_wc_status_str(wc.status));
 			goto err;
 		}
-		done_ns[completed++] = bench_now_ns();
+		completed = wc.wr_id + 1;
+		marks[nr_marks++] = (struct bw_mark){ completed, bench_now_ns() };
 	}
 	r->size = size;
 	r->iters = completed;
-	r->seconds = (double)(done_ns[completed - 1] - start) / 1e9;
+	r->seconds = (double)(marks[nr_marks - 1].ns - start) / 1e9;
 	r->bw_avg = (double)size * completed / r->seconds / (1 << 20);
 	r->msg_rate = completed / r->seconds / 1e6;
-	r->bw_peak = r->bw_avg;
-	{
-		uint64_t w = completed / 8 ? completed / 8 : 1;
-
-		for (uint64_t i = w; i < completed; i++) {
-			double s = (double)(done_ns[i] - done_ns[i - w]) / 1e9;
-
-			if (s > 0 && (double)size * w / s / (1 << 20) > r->bw_peak)
-				r->bw_peak = (double)size * w / s / (1 << 20);
-		}
-	}
-	free(done_ns);
+	r->bw_peak = bw_peak(marks, nr_marks, size, r->bw_avg);
+	free(marks);
 	return 0;
 err:
-	free(done_ns);
+	free(marks);
 	return -1;
 }
 
@@ -277,6 +314,7 @@ static void bw_print_header(const struct bw_opts *o, const char *device)
 	       o->dmabuf ? (o->on_demand ? "dma-buf MR, on demand" : "dma-buf MR, pinned") :
 			   "ibv_reg_mr (baseline)");
 	printf(" TX depth       : %u\n", o->tx_depth);
+	printf(" CQ Moderation  : %u\n", o->cq_mod);
 	printf("---------------------------------------------------------------------------------------\n");
 	printf(" #bytes     #iterations    BW peak[MiB/sec]    BW average[MiB/sec]   MsgRate[Mpps]\n");
 }
@@ -297,6 +335,7 @@ static void bw_json(FILE *f, const struct bw_opts *o, const char *device,
 	bench_json_str(&j, "Device", device);
 	bench_json_str(&j, "Connection_type", "RC");
 	bench_json_u64(&j, "TX_depth", o->tx_depth);
+	bench_json_u64(&j, "CQ_Moderation", o->cq_mod);
 	bench_json_str(&j, "Data_ex_method", "rdma_cm");
 	bench_json_str(&j, "memory", o->memory);
 	bench_json_str(&j, "registration", o->dmabuf ? "ibv_reg_dmabuf_mr" : "ibv_reg_mr");
@@ -304,8 +343,6 @@ static void bw_json(FILE *f, const struct bw_opts *o, const char *device,
 	bench_json_str(&j, "mr_mode", !o->dmabuf ? "pinned" : o->on_demand ? "on_demand" : "pinned");
 	bench_json_u64(&j, "buffer_bytes", b->mem.size);
 	bench_json_u64(&j, "extents", extents);
-	/* rxe keeps 4 KiB pages for ibv_reg_mr MRs and extents for dma-buf ones. */
-	bench_json_u64(&j, "page_size", 4096);
 	bench_json_close(&j);
 	/* perftest writes one "results" object for one size; -a adds an array. */
 	fprintf(f, ",\n\"results\": ");

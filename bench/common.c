@@ -23,13 +23,33 @@ static int cmp_double(const void *a, const void *b)
 
 double bench_quantile(double *v, size_t n, double q)
 {
+	double h;
 	size_t i;
 
 	if (!n)
 		return 0;
 	qsort(v, n, sizeof(*v), cmp_double);
-	i = (size_t)(q * (double)(n - 1) + 0.5);
-	return v[i < n ? i : n - 1];
+	/* Between the two nearest ranks: a median of 2 is their mean. */
+	h = q * (double)(n - 1);
+	i = (size_t)h;
+	if (i + 1 >= n)
+		return v[n - 1];
+	return v[i] + (h - (double)i) * (v[i + 1] - v[i]);
+}
+
+void bench_stats(double *v, size_t n, struct bench_stats *st)
+{
+	*st = (struct bench_stats){ 0 };
+	if (!n)
+		return;
+	st->median = bench_quantile(v, n, 0.5);	/* sorts v */
+	st->min = v[0];
+	st->max = v[n - 1];
+	st->has_pctl = n >= BENCH_PCTL_MIN_SAMPLES;
+	if (st->has_pctl) {
+		st->p10 = bench_quantile(v, n, 0.1);
+		st->p90 = bench_quantile(v, n, 0.9);
+	}
 }
 
 uint64_t bench_parse_size(const char *s)
@@ -121,6 +141,29 @@ void bench_json_dbl(struct bench_json *j, const char *key, double val)
 {
 	json_key(j, key);
 	fprintf(j->f, "%.6g", val);
+}
+
+void bench_json_stats(struct bench_json *j, const char *name,
+		      const struct bench_stats *st)
+{
+	static const char *const suffix[] = { "_min", "_max", "_p10", "_p90" };
+	const double val[] = { st->min, st->max, st->p10, st->p90 };
+	char key[64];
+
+	bench_json_dbl(j, name, st->median);
+	for (size_t i = 0; i < (st->has_pctl ? 4 : 2); i++) {
+		snprintf(key, sizeof(key), "%s%s", name, suffix[i]);
+		bench_json_dbl(j, key, val[i]);
+	}
+}
+
+void bench_csv_stats(FILE *f, const struct bench_stats *st)
+{
+	fprintf(f, "%.3f,%.3f,%.3f,", st->median, st->min, st->max);
+	if (st->has_pctl)
+		fprintf(f, "%.3f,%.3f,", st->p10, st->p90);
+	else
+		fputs(",,", f);
 }
 
 void bench_json_close(struct bench_json *j)

@@ -94,7 +94,7 @@ static int reg_parse(int argc, char **argv, struct reg_opts *o)
 }
 
 struct reg_stats {
-	double reg_med, reg_p10, reg_p90;	/* microseconds */
+	struct bench_stats reg;		/* microseconds */
 	double dereg_med;
 };
 
@@ -121,9 +121,7 @@ static int reg_time(struct ibv_pd *pd, const struct pal_mem *mem, bool dmabuf,
 		reg[i] = (double)(t1 - t0) / 1e3;
 		dereg[i] = (double)(t2 - t1) / 1e3;
 	}
-	st->reg_med = bench_quantile(reg, reps, 0.5);
-	st->reg_p10 = bench_quantile(reg, reps, 0.1);
-	st->reg_p90 = bench_quantile(reg, reps, 0.9);
+	bench_stats(reg, reps, &st->reg);
 	st->dereg_med = bench_quantile(dereg, reps, 0.5);
 	return 0;
 }
@@ -139,40 +137,29 @@ struct reg_row {
 static void reg_row_json(FILE *f, const struct reg_row *r)
 {
 	struct bench_json j;
-	uint64_t pages = r->size / 4096;
 
 	bench_json_open(&j, f);
 	bench_json_str(&j, "memory", r->spec);
 	bench_json_u64(&j, "size", r->size);
 	bench_json_u64(&j, "extents", r->extents);
-	bench_json_u64(&j, "pages", pages);
-	/*
-	 * Metadata the two paths keep per MR, estimated from the counts:
-	 * the exporter's phys_vec (16 B) plus rxe's extent (32 B) per range,
-	 * against rxe's per-4K page entry (16 B) of an ibv_reg_mr MR.
-	 */
-	bench_json_u64(&j, "meta_bytes_pal", (uint64_t)r->extents * (16 + 32));
-	bench_json_u64(&j, "meta_bytes_baseline", pages * 16);
-	bench_json_dbl(&j, "reg_us_pal", r->pal.reg_med);
-	bench_json_dbl(&j, "reg_us_pal_p10", r->pal.reg_p10);
-	bench_json_dbl(&j, "reg_us_pal_p90", r->pal.reg_p90);
+	bench_json_u64(&j, "pages", r->size / 4096);
+	bench_json_stats(&j, "reg_us_pal", &r->pal.reg);
 	bench_json_dbl(&j, "dereg_us_pal", r->pal.dereg_med);
 	bench_json_str(&j, "baseline_memory", r->baseline_memory);
-	bench_json_dbl(&j, "reg_us_baseline", r->base.reg_med);
-	bench_json_dbl(&j, "reg_us_baseline_p10", r->base.reg_p10);
-	bench_json_dbl(&j, "reg_us_baseline_p90", r->base.reg_p90);
+	bench_json_stats(&j, "reg_us_baseline", &r->base.reg);
 	bench_json_dbl(&j, "dereg_us_baseline", r->base.dereg_med);
 	bench_json_dbl(&j, "ratio_pal_over_baseline",
-		       r->base.reg_med > 0 ? r->pal.reg_med / r->base.reg_med : 0);
+		       r->base.reg.median > 0 ? r->pal.reg.median / r->base.reg.median : 0);
 	bench_json_close(&j);
 }
 
 static void reg_row_csv(FILE *f, const struct reg_row *r)
 {
-	fprintf(f, "%s,%llu,%u,%.3f,%.3f,%.3f,%.3f,%s,%.3f,%.3f,%.3f,%.3f\n", r->spec,
-		(unsigned long long)r->size, r->extents, r->pal.reg_med, r->pal.reg_p10,
-		r->pal.reg_p90, r->pal.dereg_med, r->baseline_memory, r->base.reg_med,
-		r->base.reg_p10, r->base.reg_p90, r->base.dereg_med);
+	fprintf(f, "%s,%llu,%u,", r->spec, (unsigned long long)r->size, r->extents);
+	bench_csv_stats(f, &r->pal.reg);
+	fprintf(f, "%.3f,%s,", r->pal.dereg_med, r->baseline_memory);
+	bench_csv_stats(f, &r->base.reg);
+	fprintf(f, "%.3f\n", r->base.dereg_med);
 }
 
 /* The smallest buffer a memory spec makes: one extent of a test exporter. */
@@ -252,9 +239,10 @@ int bench_reg(int argc, char **argv)
 	if (!pd)
 		return 1;
 	if (bench_out_open(&out, o.json, o.csv,
-			   "memory,size,extents,reg_us_pal,reg_us_pal_p10,reg_us_pal_p90,"
-			   "dereg_us_pal,baseline_memory,reg_us_baseline,reg_us_baseline_p10,"
-			   "reg_us_baseline_p90,dereg_us_baseline\n"))
+			   "memory,size,extents,reg_us_pal,reg_us_pal_min,reg_us_pal_max,"
+			   "reg_us_pal_p10,reg_us_pal_p90,dereg_us_pal,baseline_memory,"
+			   "reg_us_baseline,reg_us_baseline_min,reg_us_baseline_max,"
+			   "reg_us_baseline_p10,reg_us_baseline_p90,dereg_us_baseline\n"))
 		goto out;
 	for (size_t i = 0; i < o.nr_specs; i++)
 		for (uint64_t s = o.min_size; s <= o.max_size; s *= 4)
@@ -274,8 +262,8 @@ int bench_reg(int argc, char **argv)
 			if (reg_point(pd, &o, o.specs[i], s, &row))
 				goto out;
 			printf(" %-16s %10llu %8u %14.1f %14.1f %8.3f\n", row.spec,
-			       (unsigned long long)row.size, row.extents, row.pal.reg_med,
-			       row.base.reg_med, row.pal.reg_med / row.base.reg_med);
+			       (unsigned long long)row.size, row.extents, row.pal.reg.median,
+			       row.base.reg.median, row.pal.reg.median / row.base.reg.median);
 			json = bench_out_json_row(&out);
 			if (json)
 				reg_row_json(json, &row);

@@ -141,22 +141,21 @@ out:
 	return rc;
 }
 
-static int revoke_median(struct ibv_pd *pd, const struct revoke_opts *o, unsigned int nr,
-			 bool move, double *med, double *p90)
+static int revoke_time(struct ibv_pd *pd, const struct revoke_opts *o, unsigned int nr,
+		       bool move, struct bench_stats *st)
 {
 	double v[o->reps];
 
 	for (unsigned int i = 0; i < o->reps; i++)
 		if (revoke_once(pd, o, nr, move, &v[i]))
 			return -1;
-	*med = bench_quantile(v, o->reps, 0.5);
-	*p90 = bench_quantile(v, o->reps, 0.9);
+	bench_stats(v, o->reps, st);
 	return 0;
 }
 
 int bench_revoke(int argc, char **argv)
 {
-	double no_mr_med, no_mr_p90;
+	struct bench_stats no_mr;
 	struct revoke_opts o;
 	struct bench_out out;
 	struct ibv_pd *pd;
@@ -168,35 +167,39 @@ int bench_revoke(int argc, char **argv)
 	if (!pd)
 		return 1;
 	if (bench_out_open(&out, o.json, o.csv,
-			   "mrs,revoke_us,revoke_us_p90,move_us,move_us_p90,move_us_no_mr\n"))
+			   "mrs,revoke_us,revoke_us_min,revoke_us_max,revoke_us_p10,"
+			   "revoke_us_p90,move_us,move_us_min,move_us_max,move_us_p10,"
+			   "move_us_p90,move_us_no_mr\n"))
 		goto out;
-	if (revoke_median(pd, &o, 0, true, &no_mr_med, &no_mr_p90))
+	if (revoke_time(pd, &o, 0, true, &no_mr))
 		goto out;
 	printf(" %6s %14s %14s %20s\n", "#MRs", "revoke [us]", "move [us]", "move, no MR [us]");
 	for (size_t i = 0; i < o.nr_counts; i++) {
-		double rev, rev90, mv, mv90;
+		struct bench_stats rev, mv;
 		struct bench_json j;
 		FILE *json;
 
 		fprintf(stderr, "\rrevoke: %zu/%zu (%u MRs)   ", i + 1, o.nr_counts, o.counts[i]);
-		if (revoke_median(pd, &o, o.counts[i], false, &rev, &rev90) ||
-		    revoke_median(pd, &o, o.counts[i], true, &mv, &mv90))
+		if (revoke_time(pd, &o, o.counts[i], false, &rev) ||
+		    revoke_time(pd, &o, o.counts[i], true, &mv))
 			goto out;
-		printf(" %6u %14.1f %14.1f %20.1f\n", o.counts[i], rev, mv, no_mr_med);
-		if (out.csv)
-			fprintf(out.csv, "%u,%.3f,%.3f,%.3f,%.3f,%.3f\n", o.counts[i], rev, rev90,
-				mv, mv90, no_mr_med);
+		printf(" %6u %14.1f %14.1f %20.1f\n", o.counts[i], rev.median, mv.median,
+		       no_mr.median);
+		if (out.csv) {
+			fprintf(out.csv, "%u,", o.counts[i]);
+			bench_csv_stats(out.csv, &rev);
+			bench_csv_stats(out.csv, &mv);
+			fprintf(out.csv, "%.3f\n", no_mr.median);
+		}
 		json = bench_out_json_row(&out);
 		if (json) {
 			bench_json_open(&j, json);
 			bench_json_u64(&j, "mrs", o.counts[i]);
 			bench_json_u64(&j, "size", o.size);
 			bench_json_u64(&j, "extent", o.extent);
-			bench_json_dbl(&j, "revoke_us", rev);
-			bench_json_dbl(&j, "revoke_us_p90", rev90);
-			bench_json_dbl(&j, "move_us", mv);
-			bench_json_dbl(&j, "move_us_p90", mv90);
-			bench_json_dbl(&j, "move_us_no_mr", no_mr_med);
+			bench_json_stats(&j, "revoke_us", &rev);
+			bench_json_stats(&j, "move_us", &mv);
+			bench_json_dbl(&j, "move_us_no_mr", no_mr.median);
 			bench_json_close(&j);
 		}
 	}

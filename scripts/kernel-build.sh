@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Configure and build the guest kernel out of tree.
 #
-#   scripts/kernel-build.sh [--debug] [--jobs N] [--config-only] [--series-step]
+#   scripts/kernel-build.sh [--debug|--no-odp|--bench] [--jobs N] [--config-only]
+#                           [--series-step]
 #
 # Config: 'allnoconfig' + kernel/configs/kvm_guest.config +
 # kernel/config/base.config + kernel/config/hw.config (the RDMA hardware
 # drivers, built but never run), or with --debug base.config +
 # kernel/config/debug.config,
-# merged with scripts/kconfig/merge_config.sh; every symbol the fragments ask
+# or with --no-odp base.config + hw.config + kernel/config/no-odp.config
+# (build/kobj-noodp, built on top of build/kobj so that only what depends
+# on ODP is rebuilt), or with --bench base.config + kernel/config/bench.config
+# (build/kobj-bench: the main job's kernel, without per-operation debug
+# checks), merged with
+# scripts/kconfig/merge_config.sh; every symbol the fragments ask
 # for is then checked, since merge_config silently drops one whose
 # dependencies are off. Objects go to build/kobj (build/kobj-debug); ccache is
 # used when present. The result is build/kobj*/vmlinux, booted as a PVH
@@ -18,30 +24,75 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 debug=0
+no_odp=0
+bench=0
 jobs=$(($(nproc) + 1))
 config_only=0
 series_step=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--debug) debug=1 ;;
+	--no-odp) no_odp=1 ;;
+	--bench) bench=1 ;;
 	--jobs) jobs=$2; shift ;;
 	--config-only) config_only=1 ;;
 	--series-step) series_step=1 ;;
-	-h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,22p' "$0"; exit 0 ;;
 	*) die "unknown argument: $1" ;;
 	esac
 	shift
 done
 
 [ -f "$KTREE/Makefile" ] || die "no kernel tree at $KTREE: run scripts/kernel-tree.sh"
+[ $((debug + no_odp + bench)) -le 1 ] || die "--debug, --no-odp and --bench are separate kernels"
 
 fragments=("$RDMA_PAL_TOP/kernel/config/base.config")
 obj=$KOBJ
 if [ "$debug" = 1 ]; then
 	fragments+=("$RDMA_PAL_TOP/kernel/config/debug.config")
 	obj=$KOBJ-debug
+elif [ "$bench" = 1 ]; then
+	fragments+=("$RDMA_PAL_TOP/kernel/config/bench.config")
+	obj=$KOBJ-bench
 else
 	fragments+=("$RDMA_PAL_TOP/kernel/config/hw.config")
+fi
+# The key of a configuration: its fragments and the tree's commit.
+config_key_of() {
+	(cat "$@" "$KTREE/kernel/configs/kvm_guest.config"; git -C "$KTREE" rev-parse HEAD) |
+		sha256sum | cut -d' ' -f1
+}
+
+# --no-odp: the normal kernel's state, kept aside while build/kobj holds
+# the kernel without ODP, goes back; run from the EXIT trap, and at the
+# start in case a run died without it.
+restore_normal() {
+	[ -d "$KOBJ.normal" ] || return 0
+	rm -rf "$KOBJ.partial"
+	[ ! -e "$KOBJ" ] || mv -T "$KOBJ" "$KOBJ.partial"
+	mv -T "$KOBJ.normal" "$KOBJ"
+	rm -rf "$KOBJ.partial"
+}
+
+if [ "$no_odp" = 1 ]; then
+	[ "$config_only" = 0 ] || die "--no-odp builds on build/kobj's objects: --config-only keeps nothing"
+	# Built incrementally on the normal kernel, in build/kobj's own
+	# directory: kbuild's host tools (objtool) record absolute paths, so
+	# a copy elsewhere would relink objtool and rebuild every object. The
+	# normal kernel's state is kept aside meanwhile and put back after,
+	# also when the build fails or is interrupted (bash runs the signal
+	# traps once make has returned). Nothing else may use build/kobj
+	# meanwhile: scripts/test.sh builds this kernel before any test runs.
+	restore_normal
+	[ -f "$KOBJ/vmlinux" ] && [ "$(cat "$KOBJ/.config-key" 2>/dev/null)" = \
+		"$(config_key_of "${fragments[@]}")" ] ||
+		die "build the normal kernel of this tree first (scripts/kernel-build.sh)"
+	fragments+=("$RDMA_PAL_TOP/kernel/config/no-odp.config")
+	cp -a "$KOBJ" "$KOBJ.normal"
+	trap restore_normal EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
 fi
 mkdir -p "$obj"
 
@@ -90,8 +141,7 @@ check_config() {
 	return $bad
 }
 
-config_key=$( (cat "${fragments[@]}" "$KTREE/kernel/configs/kvm_guest.config";
-	       git -C "$KTREE" rev-parse HEAD) | sha256sum | cut -d' ' -f1)
+config_key=$(config_key_of "${fragments[@]}")
 if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.config-key" 2>/dev/null)" != "$config_key" ]; then
 	log "configuring $obj"
 	make "${make_args[@]}" allnoconfig
@@ -109,3 +159,10 @@ make "${make_args[@]}" -j"$jobs" vmlinux
 # The series' uAPI headers, for the guest test programs.
 make "${make_args[@]}" headers
 log "built $obj/vmlinux in $(($(now) - start)) s"
+if [ "$no_odp" = 1 ]; then
+	rm -rf "$KOBJ-noodp"
+	mv -T "$KOBJ" "$KOBJ-noodp"
+	mv -T "$KOBJ.normal" "$KOBJ"
+	trap - EXIT INT TERM HUP
+	log "the kernel without ODP is $KOBJ-noodp/vmlinux"
+fi

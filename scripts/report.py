@@ -228,11 +228,30 @@ def side_by_side(d, reg, summary, problems, md):
                                 "dma-buf MR / ibv_reg_mr of the same pages (siw)"))
 
 
+def kernel_note(path):
+    """Which kernel was measured, and which debug checks it carried."""
+    kernel, on = "?", []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("kernel "):
+                kernel = line.split(" ", 1)[1]
+            elif line.endswith("=y"):
+                on.append(line[len("CONFIG_"):-2])
+    if not on:
+        return (f"Kernel measured: `{kernel}`, without debug checks (no KASAN, lockdep, "
+                "kmemleak, DMABUF_DEBUG, DMA_API_DEBUG, DEBUG_SG, DEBUG_LIST, SLUB_DEBUG).\n")
+    return (f"Kernel measured: `{kernel}`, a test kernel with {', '.join(on)} on: their "
+            "per-operation work is in every figure below and taxes the two paths differently; "
+            "the main job measures build/kobj-bench, built without them.\n")
+
+
 def main():
     d = sys.argv[1]
     problems, md = [], []
     need = ["topo.json", "reg.json", "revoke.json", "refault.json", "import.json", "perftest-host.json",
-            "perftest-udmabuf.json", "pal_bench-host.json", "pal_bench-udmabuf.json", "siw-reg.json"]
+            "perftest-udmabuf.json", "pal_bench-host.json", "pal_bench-udmabuf.json", "siw-reg.json",
+            "kernel-config.txt"]
     for n in need:
         if not os.path.exists(os.path.join(d, n)):
             problems.append(f"missing {n}")
@@ -244,6 +263,7 @@ def main():
     reg = load(os.path.join(d, "reg.json"))
     rev = load(os.path.join(d, "revoke.json"))
     md.append("# rdma-pal benchmark report (soft-RoCE in the guest)\n")
+    md.append(kernel_note(os.path.join(d, "kernel-config.txt")))
     md.append(f"Topology: {topo['cores']} cores, {topo['numa_nodes']} NUMA node(s); RDMA device "
               f"{topo['rdma_device']} on netdev {topo['rdma_netdev'] or '-'} (PCI {topo['rdma_pci']}); "
               f"exporter {topo['exporter_pci']}; P2P route: {topo['p2p_route']}.\n")

@@ -3,7 +3,8 @@
 #   1. install dependencies from Debian's archive;
 #   2. make build/linux (Linux 7.2 + kernel/patches) and build the guest kernel
 #      at every patch of the series (each must build), ending at the last,
-#      and the debug kernel (KASAN, lockdep, kmemleak) of the whole series;
+#      and the debug kernel (KASAN, lockdep, kmemleak) of the whole series,
+#      and the kernel without on-demand paging (incremental on the first);
 #   3. build the userspace, host tests and guest test programs with CMake;
 #   4. ctest: host tests, the kernel series checks (export round trip,
 #      checkpatch --strict), and the guest suite on the patched kernel in QEMU
@@ -22,10 +23,12 @@ t_deps=$(now)
 scripts/kernel-tree.sh
 scripts/kernel-build-series.sh
 scripts/kernel-build.sh --debug
+scripts/kernel-build.sh --no-odp
 t_kernel=$(now)
 scripts/userspace-tree.sh rdma-core
 scripts/userspace-tree.sh perftest
-cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	-DRDMA_PAL_KERNEL_HEADERS="$top/build/kobj/usr/include" >/dev/null
 cmake --build build/cmake -j"$(nproc)"
 t_user=$(now)
 
@@ -39,11 +42,13 @@ echo "timings: deps $((t_deps - t_start)) s, kernel tree+build $((t_kernel - t_d
 	"total $((t_tests - t_start)) s"
 cat build/cmake/vm-out/guest/summary build/cmake/vm-out/guest-debug/summary \
 	build/cmake/vm-out/guest-iommu/summary build/cmake/vm-out/guest-swiotlb/summary \
+	build/cmake/vm-out/guest-noodp/summary \
 	2>/dev/null
 echo
 python3 scripts/summarize.py build/cmake/junit.xml \
 	--tap guest-suite=build/cmake/vm-out/guest/guest.tap \
 	--tap guest-suite-debug=build/cmake/vm-out/guest-debug/guest.tap \
 	--tap guest-iommu=build/cmake/vm-out/guest-iommu/guest.tap \
-	--tap guest-swiotlb=build/cmake/vm-out/guest-swiotlb/guest.tap || rc=1
+	--tap guest-swiotlb=build/cmake/vm-out/guest-swiotlb/guest.tap \
+	--tap guest-noodp=build/cmake/vm-out/guest-noodp/guest.tap || rc=1
 exit "$rc"

@@ -4,14 +4,16 @@
 #   tests/guest/run.sh --bin DIR --rdma-core-lib DIR --perftest DIR
 #                      [--only REGEX] [--skip REGEX] [--expect-tests N]
 #                      [--debug-kernel]
-#                      [--iommu] [--swiotlb]
+#                      [--iommu] [--swiotlb] [--no-odp]
 #                      [--stress-seed N] [--stress-ops N] [--test-timeout S]
 #
 # --iommu: the guest has an emulated IOMMU (vm-run.sh --iommu); the umem
 # import tests then check the IOVA path instead of comparing the list and
 # sg_table paths address for address. --swiotlb: the guest booted with
 # swiotlb=force; the umem import tests check that the list path refuses to
-# bounce.
+# bounce. --no-odp: the kernel has no on-demand paging
+# (CONFIG_INFINIBAND_ON_DEMAND_PAGING=n): rxe's registration table then
+# requires every on-demand dma-buf MR to be refused with EINVAL.
 #
 # Every program runs on the patched rdma-core (scripts/userspace-tree.sh
 # rdma-core): its lib/ directory comes first on LD_LIBRARY_PATH, so the
@@ -50,6 +52,7 @@ skip=""
 debug_kernel=0
 iommu=0
 swiotlb=0
+no_odp=0
 expect_tests=""
 stress_seed=""
 stress_ops=""
@@ -65,6 +68,7 @@ while [ $# -gt 0 ]; do
 	--debug-kernel) debug_kernel=1 ;;
 	--iommu) iommu=1 ;;
 	--swiotlb) swiotlb=1 ;;
+	--no-odp) no_odp=1 ;;
 	--stress-seed) stress_seed=$2; shift ;;
 	--stress-ops) stress_ops=$2; shift ;;
 	--test-timeout) test_timeout=$2; shift ;;
@@ -183,11 +187,12 @@ t_patched_rdma_core() {
 }
 
 # t_dmabuf_reg ARGS: the registration table of dmabuf_reg, with --vfio when
-# the ivshmem device is there.
+# the ivshmem device is there; without ODP every on-demand case must fail.
 t_dmabuf_reg() {
-	local bdf
+	local bdf odp=()
 	bdf=$(vfio_ivshmem) || return 1
-	"$bin/dmabuf_reg" --device rxe_a --vfio "$bdf" "$@"
+	[ "$no_odp" = 1 ] && odp=(--no-on-demand)
+	"$bin/dmabuf_reg" --device rxe_a --vfio "$bdf" "${odp[@]}" "$@"
 }
 
 # t_revoke PORT SERVER-ARGS -- CLIENT-ARGS
@@ -231,7 +236,7 @@ t_restrack() {
 # dma-buf-fence-chain is left out: its test_wait_forward calls
 # kthread_stop() on a waiter kthread that may not have run yet and then
 # fails with -EINTR, which happens on a loaded emulated CPU.
-KUNIT_SUITES=(dma-buf-pal:10 ib-umem-extents:8 dma-buf-fence:12 dma-buf-fence-unwrap:10
+KUNIT_SUITES=(dma-buf-pal:10 ib-umem-extents:8 siw-dmabuf:3 dma-buf-fence:12 dma-buf-fence-unwrap:10
 	      dma-buf-resv:5)
 
 # One TAP line per expected suite, with its number of cases and the failed

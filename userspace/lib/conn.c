@@ -329,7 +329,7 @@ void pal_conn_destroy(struct pal_conn *conn)
 	conn->pd = NULL;
 }
 
-/* Post wr, signaled, with one SGE of [laddr, +len) in mr. */
+/* Post wr with one SGE of [laddr, +len) in mr. */
 static int post_send_wr(struct pal_conn *conn, struct ibv_send_wr *wr,
 			struct ibv_mr *mr, void *laddr, size_t len)
 {
@@ -338,17 +338,27 @@ static int post_send_wr(struct pal_conn *conn, struct ibv_send_wr *wr,
 	return 0;
 }
 
-int pal_conn_post_rdma(struct pal_conn *conn, enum ibv_wr_opcode opcode,
-		       struct ibv_mr *mr, void *laddr, size_t len,
-		       uint64_t raddr, uint32_t rkey, uint64_t wr_id)
+int pal_conn_post_rdma_flags(struct pal_conn *conn, enum ibv_wr_opcode opcode,
+			     struct ibv_mr *mr, void *laddr, size_t len,
+			     uint64_t raddr, uint32_t rkey, uint64_t wr_id,
+			     unsigned int send_flags)
 {
 	struct ibv_send_wr wr = {
 		.wr_id = wr_id,
 		.opcode = opcode,
+		.send_flags = send_flags,
 		.wr.rdma = { .remote_addr = raddr, .rkey = rkey },
 	};
 
 	return post_send_wr(conn, &wr, mr, laddr, len);
+}
+
+int pal_conn_post_rdma(struct pal_conn *conn, enum ibv_wr_opcode opcode,
+		       struct ibv_mr *mr, void *laddr, size_t len,
+		       uint64_t raddr, uint32_t rkey, uint64_t wr_id)
+{
+	return pal_conn_post_rdma_flags(conn, opcode, mr, laddr, len, raddr,
+					rkey, wr_id, IBV_SEND_SIGNALED);
 }
 
 int pal_conn_post_atomic(struct pal_conn *conn, enum ibv_wr_opcode opcode,
@@ -359,6 +369,7 @@ int pal_conn_post_atomic(struct pal_conn *conn, enum ibv_wr_opcode opcode,
 	struct ibv_send_wr wr = {
 		.wr_id = wr_id,
 		.opcode = opcode,
+		.send_flags = IBV_SEND_SIGNALED,
 		.wr.atomic = {
 			.remote_addr = raddr,
 			.compare_add = compare_add,
@@ -370,15 +381,24 @@ int pal_conn_post_atomic(struct pal_conn *conn, enum ibv_wr_opcode opcode,
 	return post_send_wr(conn, &wr, mr, laddr, sizeof(uint64_t));
 }
 
-int pal_conn_post_send(struct pal_conn *conn, struct ibv_mr *mr, void *laddr,
-		       size_t len, uint64_t wr_id)
+int pal_conn_post_send_flags(struct pal_conn *conn, struct ibv_mr *mr,
+			     void *laddr, size_t len, uint64_t wr_id,
+			     unsigned int send_flags)
 {
 	struct ibv_send_wr wr = {
 		.wr_id = wr_id,
 		.opcode = IBV_WR_SEND,
+		.send_flags = send_flags,
 	};
 
 	return post_send_wr(conn, &wr, mr, laddr, len);
+}
+
+int pal_conn_post_send(struct pal_conn *conn, struct ibv_mr *mr, void *laddr,
+		       size_t len, uint64_t wr_id)
+{
+	return pal_conn_post_send_flags(conn, mr, laddr, len, wr_id,
+					IBV_SEND_SIGNALED);
 }
 
 int pal_conn_post_recv(struct pal_conn *conn, struct ibv_mr *mr, void *laddr,

@@ -520,6 +520,7 @@ int pal_loop_post_rdma(struct pal_loop *loop, enum ibv_wr_opcode opcode,
 	struct ibv_send_wr wr = {
 		.wr_id = wr_id,
 		.opcode = opcode,
+		.send_flags = IBV_SEND_SIGNALED,
 		.wr.rdma = { .remote_addr = raddr, .rkey = rkey },
 	};
 

@@ -19,7 +19,6 @@ int pal_wr_post_one(struct ibv_qp *qp, struct ibv_send_wr *wr,
 
 	wr->sg_list = &sge;
 	wr->num_sge = 1;
-	wr->send_flags = IBV_SEND_SIGNALED;
 	rc = ibv_post_send(qp, wr, &bad);
 	/* The SGE lives on this stack: the caller's wr must not keep it. */
 	wr->sg_list = NULL;

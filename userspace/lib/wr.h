@@ -12,8 +12,9 @@
 #include <infiniband/verbs.h>
 
 /*
- * Post wr on qp, signaled, with one SGE of [laddr, +len) in mr. Returns 0,
- * or ibv_post_send()'s error number (also in errno).
+ * Post wr on qp with one SGE of [laddr, +len) in mr and the caller's
+ * wr->send_flags (IBV_SEND_SIGNALED for a completion). Returns 0, or
+ * ibv_post_send()'s error number (also in errno).
  */
 int pal_wr_post_one(struct ibv_qp *qp, struct ibv_send_wr *wr,
 		    struct ibv_mr *mr, void *laddr, size_t len);

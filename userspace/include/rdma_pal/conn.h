@@ -65,6 +65,19 @@ int pal_conn_post_atomic(struct pal_conn *conn, enum ibv_wr_opcode opcode,
 			 uint64_t wr_id);
 int pal_conn_post_send(struct pal_conn *conn, struct ibv_mr *mr, void *laddr,
 		       size_t len, uint64_t wr_id);
+/*
+ * As pal_conn_post_rdma() and pal_conn_post_send(), with the given send
+ * flags. A work request without IBV_SEND_SIGNALED completes silently; the
+ * next signaled one reports it as well, since an RC send queue completes
+ * in order (perftest's CQ moderation).
+ */
+int pal_conn_post_rdma_flags(struct pal_conn *conn, enum ibv_wr_opcode opcode,
+			     struct ibv_mr *mr, void *laddr, size_t len,
+			     uint64_t raddr, uint32_t rkey, uint64_t wr_id,
+			     unsigned int send_flags);
+int pal_conn_post_send_flags(struct pal_conn *conn, struct ibv_mr *mr,
+			     void *laddr, size_t len, uint64_t wr_id,
+			     unsigned int send_flags);
 int pal_conn_post_recv(struct pal_conn *conn, struct ibv_mr *mr, void *laddr,
 		       size_t len, uint64_t wr_id);
 
