@@ -21,6 +21,8 @@
 
 #define MAX_ALL_SIZE (8UL << 20)	/* -a: 2 B to 8 MiB, as perftest */
 #define WAIT_MS 60000
+/* perftest's MSG_SIZE_CQ_MOD_LIMIT: above it, no moderation by default. */
+#define BW_CQ_MOD_SIZE_LIMIT 8192
 
 enum verb { VERB_WRITE, VERB_READ, VERB_SEND };
 
@@ -35,6 +37,7 @@ struct bw_opts {
 	double duration;	/* -D: seconds per size instead of -n */
 	uint32_t tx_depth;	/* -t */
 	uint32_t cq_mod;	/* -Q: one signaled message in cq_mod */
+	bool cq_mod_set;	/* -Q given */
 	const char *memory;	/* BACKEND[:EXTENT[:SEED]] */
 	bool dmabuf;		/* ibv_reg_dmabuf_mr instead of ibv_reg_mr */
 	bool on_demand;
@@ -55,9 +58,10 @@ static void bw_usage(void)
 		"  -a, --all             every power of two from 2 B to 8 MiB\n"
 		"  -n, --iters N         messages per size (default 1000)\n"
 		"  -D, --duration S      seconds per size instead of -n\n"
-		"  -t, --tx-depth N      messages in flight (default 128)\n"
+		"  -t, --tx-depth N      messages in flight (default 128, at most -n)\n"
 		"  -Q, --cq-mod N        ask for a completion every N messages (default\n"
-		"                        100, as perftest; at most the TX depth)\n"
+		"                        100, at most the TX depth; 1 for a single size\n"
+		"                        above 8 KiB): perftest's defaults and limits\n"
 		"  -m, --memory SPEC     BACKEND[:EXTENT[:SEED]] (default host); see\n"
 		"                        'pal_bench --backends'\n"
 		"  -d, --dmabuf          register with ibv_reg_dmabuf_mr (the backend's\n"
@@ -111,7 +115,10 @@ static int bw_parse(int argc, char **argv, struct bw_opts *o)
 		case 'n': o->iters = strtoull(optarg, NULL, 0); break;
 		case 'D': o->duration = strtod(optarg, NULL); break;
 		case 't': o->tx_depth = strtoul(optarg, NULL, 0); break;
-		case 'Q': o->cq_mod = strtoul(optarg, NULL, 0); break;
+		case 'Q':
+			o->cq_mod = strtoul(optarg, NULL, 0);
+			o->cq_mod_set = true;
+			break;
 		case 'm': o->memory = optarg; break;
 		case 'd': o->dmabuf = true; break;
 		case 'o': o->on_demand = true; break;
@@ -124,7 +131,13 @@ static int bw_parse(int argc, char **argv, struct bw_opts *o)
 		bw_usage();
 		return -1;
 	}
-	/* perftest lowers the moderation to the depth, or the queue stalls. */
+	/* perftest's rules (force_dependecies()), so that both do the same. */
+	if (!o->duration && o->tx_depth > o->iters)
+		o->tx_depth = o->iters;
+	/* It signals every large message of a single size unless told. */
+	if (o->size > BW_CQ_MOD_SIZE_LIMIT && !o->all && !o->cq_mod_set)
+		o->cq_mod = 1;
+	/* The moderation never exceeds the depth, or the queue stalls. */
 	if (o->cq_mod > o->tx_depth)
 		o->cq_mod = o->tx_depth;
 	if (o->duration && o->verb == VERB_SEND) {

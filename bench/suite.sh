@@ -90,9 +90,9 @@ else
 	# -n rather than -D: with 128 messages in flight a timed run of 8 MiB
 	# messages lasts 20 s under TCG whatever the duration asked. -Q 10:
 	# a completion every 10 of the 50 messages, so that the peak has
-	# windows to compare (the default 100, perftest's, would leave one
+	# windows to compare (perftest's default for -a, 100, would leave one
 	# completion per size); the two paths compared run the same. The
-	# perftest comparison (pt_args) keeps perftest's default.
+	# perftest comparison (pt_args) keeps perftest's defaults.
 	bw_rw=(-a -n 50 -Q 10)
 	bw_send=(-a -n 50 -Q 10)
 	pt_args=(-s 65536 -n 2000)
@@ -143,9 +143,9 @@ pair 18803 -V write -m udmabuf --dmabuf "${pt_args[@]}" --out_json pal_bench-udm
 # which replaces rxe on the same veth pair (nothing above runs after this).
 # siw copies a dma-buf MR's payload out under the MR's lock where it would
 # send user memory zero copy. It sends only unsignaled requests zero copy:
-# with pal_bench's CQ moderation (perftest's default, one completion in
-# 100), most requests of the ibv_reg_mr baseline go out zero copy and
-# every one of the dma-buf MR copies, which is the cost users will see.
+# with pal_bench's CQ moderation (bw_rw: one completion in 10), most
+# requests of the ibv_reg_mr baseline go out zero copy and every one of
+# the dma-buf MR copies, which is the cost users will see.
 step "soft-iWARP pair (siw_a, siw_b replace rxe_a, rxe_b)"
 if setup_siw; then
 	step "siw: registration"

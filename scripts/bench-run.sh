@@ -68,7 +68,7 @@ progress_pid=""
 if [ "$progress" = 1 ]; then
 	mkdir -p "$out"
 	# vm-run.sh empties $out first: follow the console by name.
-	(tail -n +1 -F "$out/console.log" 2>/dev/null | show_progress) &
+	(tail -n +1 -F "$out/console.log" 2>/dev/null | show_progress) 2>/dev/null &
 	progress_pid=$!
 fi
 
@@ -87,7 +87,7 @@ fi
 {
 	echo "kernel $kernel"
 	for sym in KASAN PROVE_LOCKING DEBUG_KMEMLEAK DMABUF_DEBUG DMA_API_DEBUG DEBUG_SG \
-		   DEBUG_LIST SLUB_DEBUG DEBUG_ATOMIC_SLEEP; do
+		   DEBUG_LIST SLUB_DEBUG_ON DEBUG_ATOMIC_SLEEP; do
 		if grep -q "^CONFIG_$sym=y" "$config"; then
 			echo "CONFIG_$sym=y"
 		else

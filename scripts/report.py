@@ -48,6 +48,26 @@ def check_bw(name, bw, problems):
             problems.append(f"{name}: peak {r['BW_peak']} below average {r['BW_average']}")
 
 
+def check_pair(name, pt, pb, problems):
+    """perftest and pal_bench must have run the same test: same message size
+    and count, same depth and CQ moderation (pal_bench applies perftest's
+    defaults and limits); perftest's own numbers must be positive and its
+    peak not below its average."""
+    for key in ("TX_depth", "CQ_Moderation"):
+        if pt["test_info"].get(key) != pb["test_info"].get(key):
+            problems.append(f"{name}: {key} {pt['test_info'].get(key)} vs "
+                            f"{pb['test_info'].get(key)}")
+    a, b = results_of(pt), results_of(pb)
+    if [(r["MsgSize"], r["n_iterations"]) for r in a] != [(r["MsgSize"], r["n_iterations"]) for r in b]:
+        problems.append(f"{name}: sizes and counts differ")
+    for r in a:
+        for key in ("MsgSize", "n_iterations", "BW_average", "BW_peak", "MsgRate"):
+            if not float(r[key]) > 0:
+                problems.append(f"{name}: perftest {key} = {r[key]}")
+        if float(r["BW_peak"]) + 1e-9 < float(r["BW_average"]) * 0.999:
+            problems.append(f"{name}: perftest peak {r['BW_peak']} below average {r['BW_average']}")
+
+
 def gnuplot(script, out_base):
     for term, ext in (("pngcairo size 900,600", "png"), ("svg size 900,600", "svg")):
         # noenhanced: names such as ibv_reg_mr keep their underscores.
@@ -191,7 +211,8 @@ def side_by_side(d, reg, summary, problems, md):
         md.append(f"| {mem} | {human(size)} | {a['reg_us_pal']:.1f} | {a['reg_us_baseline']:.1f} | "
                   f"{b['reg_us_pal']:.1f} | {b['reg_us_baseline']:.1f} | "
                   f"{b['reg_us_pal'] / a['reg_us_pal']:.2f} |")
-        summary.append((f"siw registration, {mem}, {human(size)}", b["ratio_pal_over_baseline"],
+        summary.append((f"siw registration, {mem}, {human(size)}, vs ibv_reg_mr of "
+                        f"{b['baseline_memory']}", b["ratio_pal_over_baseline"],
                         f"time, baseline = ibv_reg_mr on {b['baseline_memory']} (siw)"))
     md.append("\nBandwidth (BW average, MiB/s) of the same transfers; on siw a dma-buf MR's "
               "payload is copied out under the MR's lock.\n")
@@ -240,7 +261,7 @@ def kernel_note(path):
                 on.append(line[len("CONFIG_"):-2])
     if not on:
         return (f"Kernel measured: `{kernel}`, without debug checks (no KASAN, lockdep, "
-                "kmemleak, DMABUF_DEBUG, DMA_API_DEBUG, DEBUG_SG, DEBUG_LIST, SLUB_DEBUG).\n")
+                "kmemleak, DMABUF_DEBUG, DMA_API_DEBUG, DEBUG_SG, DEBUG_LIST, SLUB_DEBUG_ON).\n")
     return (f"Kernel measured: `{kernel}`, a test kernel with {', '.join(on)} on: their "
             "per-operation work is in every figure below and taxes the two paths differently; "
             "the main job measures build/kobj-bench, built without them.\n")
@@ -271,8 +292,9 @@ def main():
     summary = []  # (what, ratio, note)
     big = max(r["size"] for r in reg)
     for r in (x for x in reg if x["size"] == big):
-        summary.append((f"registration, {r['memory']}, {human(big)}",
-                        r["ratio_pal_over_baseline"], f"time, baseline = ibv_reg_mr on {r['baseline_memory']}"))
+        summary.append((f"registration, {r['memory']}, {human(big)}, vs ibv_reg_mr of "
+                        f"{r['baseline_memory']}", r["ratio_pal_over_baseline"],
+                        f"time, baseline = ibv_reg_mr on {r['baseline_memory']}"))
     md.append("SUMMARY_PLACEHOLDER")
     md.append("## Registration (median of repetitions)\n")
     md.append("| memory | size | extents | dma-buf reg [us] | ibv_reg_mr [us] | baseline memory | PAL/baseline |")
@@ -389,13 +411,17 @@ def main():
         plot_bw(d, verb, runs)
 
     md.append("\n## Side by side with perftest (ib_write_bw, same VM, same size)\n")
-    md.append("| memory | perftest BW average | pal_bench BW average | pal_bench/perftest |")
-    md.append("|---|---:|---:|---:|")
+    md.append("| memory | TX depth, CQ moderation | perftest BW average | pal_bench BW average "
+              "| pal_bench/perftest |")
+    md.append("|---|---|---:|---:|---:|")
     for mem in ("host", "udmabuf"):
         pt, pb = load(os.path.join(d, f"perftest-{mem}.json")), load(os.path.join(d, f"pal_bench-{mem}.json"))
         check_bw(f"pal_bench-{mem}", pb, problems)
+        check_pair(f"perftest-{mem} vs pal_bench-{mem}", pt, pb, problems)
         a, b = float(results_of(pt)[0]["BW_average"]), float(results_of(pb)[0]["BW_average"])
-        md.append(f"| {mem}{' (dma-buf)' if mem != 'host' else ''} | {a:.1f} | {b:.1f} | {b / a:.2f} |")
+        ti = pb["test_info"]
+        md.append(f"| {mem}{' (dma-buf)' if mem != 'host' else ''} | "
+                  f"{ti['TX_depth']}, {ti['CQ_Moderation']} | {a:.1f} | {b:.1f} | {b / a:.2f} |")
         summary.append((f"pal_bench vs perftest ib_write_bw, {mem}", b / a, "bandwidth, same VM and size"))
 
     side_by_side(d, reg, summary, problems, md)
