@@ -92,6 +92,46 @@ void bench_json_stats(struct bench_json *j, const char *name,
  */
 void bench_csv_stats(FILE *f, const struct bench_stats *st);
 
+/*
+ * Options every command shares, spelled as perftest spells them:
+ * -V/--version, --out_json (write the JSON report) and --out_json_file=FILE
+ * (its name; it implies --out_json here, where perftest needs both). The
+ * commands' own long-only options take values from BENCH_OPT_FIRST on.
+ */
+enum {
+	BENCH_OPT_OUT_JSON = 0x100,
+	BENCH_OPT_OUT_JSON_FILE,
+	BENCH_OPT_OUT_CSV,
+	BENCH_OPT_FIRST,
+};
+#define BENCH_COMMON_LONGOPTS						\
+	{ "out_json", no_argument, NULL, BENCH_OPT_OUT_JSON },		\
+	{ "out_json_file", required_argument, NULL, BENCH_OPT_OUT_JSON_FILE }, \
+	{ "out_csv", required_argument, NULL, BENCH_OPT_OUT_CSV },	\
+	{ "version", no_argument, NULL, 'V' },				\
+	{ "help", no_argument, NULL, 'h' }
+/* The short options of BENCH_COMMON_LONGOPTS, for getopt_long()'s string. */
+#define BENCH_COMMON_SHORTOPTS "Vh"
+/* --out_json without --out_json_file writes here, in the working directory. */
+#define BENCH_DEFAULT_JSON "pal_bench_out.json"
+/* The usage lines of the shared options. */
+#define BENCH_COMMON_USAGE						\
+	"      --out_json          write the JSON report (to " BENCH_DEFAULT_JSON ")\n" \
+	"      --out_json_file=F   write it to F (implies --out_json)\n"	\
+	"  -V, --version           print pal_bench's version and exit\n"
+
+struct bench_report_opts {
+	const char *json;	/* JSON file, NULL for none */
+	const char *csv;	/* CSV file, NULL for none */
+};
+
+/*
+ * Handle option c if it is a shared one (-V prints the version and exits);
+ * false if it is not. --out_csv is only valid for commands that take it,
+ * which say so with csv_ok.
+ */
+bool bench_common_opt(int c, const char *arg, bool csv_ok, struct bench_report_opts *r);
+
 int bench_bw(int argc, char **argv);
 int bench_reg(int argc, char **argv);
 int bench_revoke(int argc, char **argv);

@@ -38,10 +38,20 @@ struct bw_opts {
 	uint32_t tx_depth;	/* -t */
 	uint32_t cq_mod;	/* -Q: one signaled message in cq_mod */
 	bool cq_mod_set;	/* -Q given */
+	const char *ib_dev;	/* -d: the device the connection must use */
 	const char *memory;	/* BACKEND[:EXTENT[:SEED]] */
 	bool dmabuf;		/* ibv_reg_dmabuf_mr instead of ibv_reg_mr */
-	bool on_demand;
-	const char *json;	/* --out_json FILE */
+	bool on_demand;		/* --odp */
+	struct bench_report_opts report;
+};
+
+enum {
+	OPT_SERVER = BENCH_OPT_FIRST,
+	OPT_CLIENT,
+	OPT_VERB,
+	OPT_MEMORY,
+	OPT_DMABUF,
+	OPT_ODP,
 };
 
 static const char *const verb_test[] = {
@@ -52,55 +62,62 @@ static void bw_usage(void)
 {
 	fprintf(stderr,
 		"usage: pal_bench bw --server ADDR | --client ADDR [options]\n"
-		"  -p, --port P          RDMA CM port (default 18600)\n"
-		"  -V, --verb V          write (default), read or send\n"
-		"  -s, --size BYTES      message size (default 65536; K/M/G suffixes)\n"
-		"  -a, --all             every power of two from 2 B to 8 MiB\n"
-		"  -n, --iters N         messages per size (default 1000)\n"
-		"  -D, --duration S      seconds per size instead of -n\n"
-		"  -t, --tx-depth N      messages in flight (default 128, at most -n)\n"
-		"  -Q, --cq-mod N        ask for a completion every N messages (default\n"
-		"                        100, at most the TX depth; 1 for a single size\n"
-		"                        above 8 KiB): perftest's defaults and limits\n"
-		"  -m, --memory SPEC     BACKEND[:EXTENT[:SEED]] (default host); see\n"
-		"                        'pal_bench --backends'\n"
-		"  -d, --dmabuf          register with ibv_reg_dmabuf_mr (the backend's\n"
-		"                        dma-buf); without it, ibv_reg_mr of the same pages\n"
-		"  -o, --on-demand       with IBV_ACCESS_ON_DEMAND (dma-buf MRs not pinned)\n"
-		"  -j, --out_json FILE   perftest's JSON report plus memory and path fields\n"
-		"Both sides must get the same -V, -s/-a, -n/-D and -m.\n");
+		"  -d, --ib-dev NAME       fail unless the connection runs on this RDMA\n"
+		"                          device (rdma_cm picks it from ADDR)\n"
+		"  -p, --port P            RDMA CM port (default 18600)\n"
+		"      --verb V            write (default), read or send\n"
+		"  -s, --size BYTES        message size (default 65536; K/M/G suffixes)\n"
+		"  -a, --all               every power of two from 2 B to 8 MiB\n"
+		"  -n, --iters N           messages per size (default 1000)\n"
+		"  -D, --duration S        seconds per size instead of -n\n"
+		"  -t, --tx-depth N        messages in flight (default 128, at most -n)\n"
+		"  -Q, --cq-mod N          ask for a completion every N messages (default\n"
+		"                          100, at most the TX depth; 1 for a single size\n"
+		"                          above 8 KiB): perftest's defaults and limits\n"
+		"      --memory SPEC       BACKEND[:EXTENT[:SEED]] (default host); see\n"
+		"                          'pal_bench --backends'\n"
+		"      --dmabuf            register with ibv_reg_dmabuf_mr (the backend's\n"
+		"                          dma-buf); without it, ibv_reg_mr of the same pages\n"
+		"      --odp               with IBV_ACCESS_ON_DEMAND (dma-buf MRs not pinned)\n"
+		BENCH_COMMON_USAGE
+		"The JSON report is perftest's plus memory and path fields.\n"
+		"Both sides must get the same --verb, -s/-a, -n/-D and --memory.\n");
 }
 
 static int bw_parse(int argc, char **argv, struct bw_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "server", required_argument, NULL, 'S' },
-		{ "client", required_argument, NULL, 'C' },
+		{ "server", required_argument, NULL, OPT_SERVER },
+		{ "client", required_argument, NULL, OPT_CLIENT },
+		{ "ib-dev", required_argument, NULL, 'd' },
 		{ "port", required_argument, NULL, 'p' },
-		{ "verb", required_argument, NULL, 'V' },
+		{ "verb", required_argument, NULL, OPT_VERB },
 		{ "size", required_argument, NULL, 's' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "iters", required_argument, NULL, 'n' },
 		{ "duration", required_argument, NULL, 'D' },
 		{ "tx-depth", required_argument, NULL, 't' },
 		{ "cq-mod", required_argument, NULL, 'Q' },
-		{ "memory", required_argument, NULL, 'm' },
-		{ "dmabuf", no_argument, NULL, 'd' },
-		{ "on-demand", no_argument, NULL, 'o' },
-		{ "out_json", required_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "memory", required_argument, NULL, OPT_MEMORY },
+		{ "dmabuf", no_argument, NULL, OPT_DMABUF },
+		{ "odp", no_argument, NULL, OPT_ODP },
+		BENCH_COMMON_LONGOPTS,
 		{ 0 }
 	};
 	int c;
 
 	*o = (struct bw_opts){ .port = "18600", .size = 65536, .iters = 1000,
 			       .tx_depth = 128, .cq_mod = 100, .memory = "host" };
-	while ((c = getopt_long(argc, argv, "p:V:s:an:D:t:Q:m:doj:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:p:s:an:D:t:Q:" BENCH_COMMON_SHORTOPTS,
+				longopts, NULL)) != -1) {
+		if (bench_common_opt(c, optarg, false, &o->report))
+			continue;
 		switch (c) {
-		case 'S': o->server = true; o->addr = optarg; break;
-		case 'C': o->server = false; o->addr = optarg; break;
+		case OPT_SERVER: o->server = true; o->addr = optarg; break;
+		case OPT_CLIENT: o->server = false; o->addr = optarg; break;
+		case 'd': o->ib_dev = optarg; break;
 		case 'p': o->port = optarg; break;
-		case 'V':
+		case OPT_VERB:
 			if (!strcmp(optarg, "write"))
 				o->verb = VERB_WRITE;
 			else if (!strcmp(optarg, "read"))
@@ -119,10 +136,9 @@ static int bw_parse(int argc, char **argv, struct bw_opts *o)
 			o->cq_mod = strtoul(optarg, NULL, 0);
 			o->cq_mod_set = true;
 			break;
-		case 'm': o->memory = optarg; break;
-		case 'd': o->dmabuf = true; break;
-		case 'o': o->on_demand = true; break;
-		case 'j': o->json = optarg; break;
+		case OPT_MEMORY: o->memory = optarg; break;
+		case OPT_DMABUF: o->dmabuf = true; break;
+		case OPT_ODP: o->on_demand = true; break;
 		default: bw_usage(); return -1;
 		}
 	}
@@ -142,6 +158,19 @@ static int bw_parse(int argc, char **argv, struct bw_opts *o)
 		o->cq_mod = o->tx_depth;
 	if (o->duration && o->verb == VERB_SEND) {
 		fprintf(stderr, "bw: -D needs a fixed count for SEND; use -n\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* -d: rdma_cm chose the device from the address; it must be the one named. */
+static int bw_check_device(const struct bw_opts *o, const struct pal_conn *conn)
+{
+	const char *name = ibv_get_device_name(conn->id->verbs->device);
+
+	if (o->ib_dev && strcmp(o->ib_dev, name)) {
+		fprintf(stderr, "bw: %s reaches %s through %s, not %s\n", o->addr,
+			o->server ? "its clients" : "the server", name, o->ib_dev);
 		return -1;
 	}
 	return 0;
@@ -332,9 +361,30 @@ static void bw_print_header(const struct bw_opts *o, const char *device)
 	printf(" #bytes     #iterations    BW peak[MiB/sec]    BW average[MiB/sec]   MsgRate[Mpps]\n");
 }
 
-static void bw_json(FILE *f, const struct bw_opts *o, const char *device,
+/* perftest's names for a transport and a link layer. */
+static const char *bw_transport(enum ibv_transport_type t)
+{
+	return t == IBV_TRANSPORT_IWARP ? "IW" : t == IBV_TRANSPORT_IB ? "IB" : "Unknown";
+}
+
+static const char *bw_link_layer(uint8_t link_layer)
+{
+	return link_layer == IBV_LINK_LAYER_ETHERNET ? "Ethernet" :
+	       link_layer == IBV_LINK_LAYER_INFINIBAND ? "IB" : "Unknown";
+}
+
+/*
+ * The JSON report: perftest's "test_info" keys (what this test has of
+ * them, read from the connection where perftest reads them from its
+ * parameters) plus the memory and registration path, then "results".
+ */
+static void bw_json(FILE *f, const struct bw_opts *o, const struct pal_conn *conn,
 		    const struct bw_buf *b, const struct bw_result *res, size_t n)
 {
+	struct ibv_context *ctx = conn->id->verbs;
+	struct ibv_qp_init_attr init_attr = { 0 };
+	struct ibv_port_attr port_attr;
+	struct ibv_qp_attr qp_attr;
 	uint32_t extents = 0;
 	struct bench_json j;
 
@@ -345,10 +395,25 @@ static void bw_json(FILE *f, const struct bw_opts *o, const char *device,
 	fprintf(f, "{\n\"test_info\": ");
 	bench_json_open(&j, f);
 	bench_json_str(&j, "test", verb_test[o->verb]);
-	bench_json_str(&j, "Device", device);
+	bench_json_str(&j, "Dual_port", "OFF");
+	bench_json_str(&j, "Device", ibv_get_device_name(ctx->device));
+	bench_json_u64(&j, "Number_of_qps", 1);
+	bench_json_str(&j, "Transport_type", bw_transport(ctx->device->transport_type));
 	bench_json_str(&j, "Connection_type", "RC");
+	bench_json_str(&j, "Using_SRQ", "OFF");
 	bench_json_u64(&j, "TX_depth", o->tx_depth);
 	bench_json_u64(&j, "CQ_Moderation", o->cq_mod);
+	if (!ibv_query_qp(conn->id->qp, &qp_attr, IBV_QP_PATH_MTU | IBV_QP_MAX_QP_RD_ATOMIC,
+			  &init_attr)) {
+		bench_json_u64(&j, "Mtu", 128u << qp_attr.path_mtu);
+		if (o->verb == VERB_READ)
+			bench_json_u64(&j, "Outstand_reads", qp_attr.max_rd_atomic);
+	}
+	if (!ibv_query_port(ctx, conn->id->port_num, &port_attr))
+		bench_json_str(&j, "Link_type", bw_link_layer(port_attr.link_layer));
+	if (o->verb != VERB_READ)
+		bench_json_u64(&j, "Max_inline_data", init_attr.cap.max_inline_data);
+	bench_json_str(&j, "rdma_cm_QPs", "ON");
 	bench_json_str(&j, "Data_ex_method", "rdma_cm");
 	bench_json_str(&j, "memory", o->memory);
 	bench_json_str(&j, "registration", o->dmabuf ? "ibv_reg_dmabuf_mr" : "ibv_reg_mr");
@@ -393,7 +458,7 @@ static int bw_client(const struct bw_opts *o)
 		fprintf(stderr, "bw: %s\n", conn.err);
 		goto out;
 	}
-	if (bw_buf_init(&b, conn.pd, o, sizes[n - 1]))
+	if (bw_check_device(o, &conn) || bw_buf_init(&b, conn.pd, o, sizes[n - 1]))
 		goto out;
 	if (pal_conn_connect(&conn, &adv)) {
 		fprintf(stderr, "bw: %s\n", conn.err);
@@ -415,14 +480,14 @@ static int bw_client(const struct bw_opts *o)
 		fflush(stdout);
 	}
 	printf("---------------------------------------------------------------------------------------\n");
-	if (o->json) {
-		FILE *f = fopen(o->json, "w");
+	if (o->report.json) {
+		FILE *f = fopen(o->report.json, "w");
 
 		if (!f) {
-			perror(o->json);
+			perror(o->report.json);
 			goto out;
 		}
-		bw_json(f, o, device, &b, res, n);
+		bw_json(f, o, &conn, &b, res, n);
 		fclose(f);
 	}
 	rc = 0;
@@ -487,7 +552,7 @@ static int bw_server(const struct bw_opts *o)
 		fprintf(stderr, "bw: %s\n", conn.err);
 		goto out;
 	}
-	if (bw_buf_init(&b, conn.pd, o, sizes[n - 1]))
+	if (bw_check_device(o, &conn) || bw_buf_init(&b, conn.pd, o, sizes[n - 1]))
 		goto out;
 	adv = (struct pal_remote_buf){ .addr = (uintptr_t)b.mr->addr, .len = b.mr->length,
 				       .rkey = b.mr->rkey };

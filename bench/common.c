@@ -6,6 +6,28 @@
 
 #include "bench.h"
 
+bool bench_common_opt(int c, const char *arg, bool csv_ok, struct bench_report_opts *r)
+{
+	switch (c) {
+	case 'V':
+		printf("pal_bench (rdma-pal) %s\n", RDMA_PAL_VERSION);
+		exit(0);
+	case BENCH_OPT_OUT_JSON:
+		if (!r->json)
+			r->json = BENCH_DEFAULT_JSON;
+		return true;
+	case BENCH_OPT_OUT_JSON_FILE:
+		r->json = arg;
+		return true;
+	case BENCH_OPT_OUT_CSV:
+		if (!csv_ok)
+			return false;
+		r->csv = arg;
+		return true;
+	}
+	return false;
+}
+
 uint64_t bench_now_ns(void)
 {
 	struct timespec ts;

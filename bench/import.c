@@ -52,25 +52,27 @@ struct import_opts {
 	uint64_t extents[MAX_EXTENTS];
 	size_t nr_extents;
 	unsigned int reps;
-	const char *json;
-	const char *csv;
+	struct bench_report_opts report;
 };
+
+enum { OPT_PCI = BENCH_OPT_FIRST, OPT_MIN_SIZE, OPT_MAX_SIZE, OPT_EXTENT, OPT_IMPORT_MODE };
 
 static void import_usage(void)
 {
 	fprintf(stderr,
 		"usage: pal_bench import [options]\n"
-		"  -P, --pci BDF         PCI device to DMA-map for (default: the virtio-rng\n"
-		"                        function of the guest)\n"
-		"  -s, --min-size BYTES  smallest MR (default 64K)\n"
-		"  -S, --max-size BYTES  largest MR, powers of 4 in between (default 256M)\n"
-		"  -e, --extent BYTES    test exporter extent size, repeatable\n"
-		"                        (default 4K 64K 2M)\n"
-		"  -r, --reps N          repetitions per point (default 5)\n"
-		"  -M, --import-mode M   revocable, pinned or dynamic, repeatable\n"
-		"                        (default: all three)\n"
-		"  -j, --out_json FILE   rows as JSON\n"
-		"  -c, --out_csv FILE    rows as CSV\n");
+		"      --pci BDF           PCI device to DMA-map for (default: the virtio-rng\n"
+		"                          function of the guest)\n"
+		"  -s, --size BYTES        one MR size only\n"
+		"      --min-size BYTES    smallest MR (default 64K)\n"
+		"      --max-size BYTES    largest MR, powers of 4 in between (default 256M)\n"
+		"      --extent BYTES      test exporter extent size, repeatable\n"
+		"                          (default 4K 64K 2M)\n"
+		"  -n, --iters N           repetitions per point (default 5)\n"
+		"      --import-mode M     revocable, pinned or dynamic, repeatable\n"
+		"                          (default: all three)\n"
+		BENCH_COMMON_USAGE
+		"      --out_csv=F         the rows as CSV in F\n");
 }
 
 /* The guest's virtio-rng PCI function: a device with DMA that is idle. */
@@ -103,41 +105,42 @@ static int find_default_pci(char *bdf, size_t len)
 static int import_parse(int argc, char **argv, struct import_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "pci", required_argument, NULL, 'P' },
-		{ "min-size", required_argument, NULL, 's' },
-		{ "max-size", required_argument, NULL, 'S' },
-		{ "extent", required_argument, NULL, 'e' },
-		{ "reps", required_argument, NULL, 'r' },
-		{ "import-mode", required_argument, NULL, 'M' },
-		{ "out_json", required_argument, NULL, 'j' },
-		{ "out_csv", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "pci", required_argument, NULL, OPT_PCI },
+		{ "size", required_argument, NULL, 's' },
+		{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
+		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
+		{ "extent", required_argument, NULL, OPT_EXTENT },
+		{ "iters", required_argument, NULL, 'n' },
+		{ "import-mode", required_argument, NULL, OPT_IMPORT_MODE },
+		BENCH_COMMON_LONGOPTS,
 		{ 0 }
 	};
 	unsigned int m;
 	int c;
 
 	*o = (struct import_opts){ .min_size = 64 << 10, .max_size = 256 << 20, .reps = 5 };
-	while ((c = getopt_long(argc, argv, "P:s:S:e:r:M:j:c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:n:" BENCH_COMMON_SHORTOPTS, longopts,
+				NULL)) != -1) {
+		if (bench_common_opt(c, optarg, true, &o->report))
+			continue;
 		switch (c) {
-		case 'P': snprintf(o->pci, sizeof(o->pci), "%s", optarg); break;
-		case 's': o->min_size = bench_parse_size(optarg); break;
-		case 'S': o->max_size = bench_parse_size(optarg); break;
-		case 'e':
+		case OPT_PCI: snprintf(o->pci, sizeof(o->pci), "%s", optarg); break;
+		case 's': o->min_size = o->max_size = bench_parse_size(optarg); break;
+		case OPT_MIN_SIZE: o->min_size = bench_parse_size(optarg); break;
+		case OPT_MAX_SIZE: o->max_size = bench_parse_size(optarg); break;
+		case OPT_EXTENT:
 			if (o->nr_extents == MAX_EXTENTS)
 				return import_usage(), -1;
 			o->extents[o->nr_extents++] = bench_parse_size(optarg);
 			break;
-		case 'r': o->reps = strtoul(optarg, NULL, 0); break;
-		case 'M':
+		case 'n': o->reps = strtoul(optarg, NULL, 0); break;
+		case OPT_IMPORT_MODE:
 			for (m = 0; m < NR_MODES && strcmp(optarg, import_modes[m].name); m++)
 				;
 			if (m == NR_MODES)
 				return import_usage(), -1;
 			o->modes |= 1U << m;
 			break;
-		case 'j': o->json = optarg; break;
-		case 'c': o->csv = optarg; break;
 		default: import_usage(); return -1;
 		}
 	}
@@ -330,7 +333,7 @@ int bench_import(int argc, char **argv)
 		perror("import: /dev/ib_umem_import_test");
 		return 1;
 	}
-	if (bench_out_open(&out, o.json, o.csv,
+	if (bench_out_open(&out, o.report.json, o.report.csv,
 			   "size,extent_size,mode,path,import_us,geometry_us,release_us,extents,"
 			   "page_size,blocks,meta_bytes,remap_us,invalidate_us\n"))
 		goto out;

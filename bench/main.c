@@ -19,7 +19,8 @@ static void usage(void)
 		"  topo    NUMA and PCI locality of the RDMA device and the exporter\n"
 		"  import  kernel import cost for a DMA device: list vs sg_table path\n"
 		"  refault first access to an on-demand dma-buf MR after a move\n"
-		"  --backends  list the memory backends (-m BACKEND[:EXTENT[:SEED]])\n"
+		"  --backends  list the memory backends (--memory BACKEND[:EXTENT[:SEED]])\n"
+		"  -V, --version  print the version\n"
 		"'pal_bench COMMAND --help' explains each command's flags.\n");
 }
 
@@ -28,6 +29,10 @@ int main(int argc, char **argv)
 	if (argc < 2) {
 		usage();
 		return 2;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("pal_bench (rdma-pal) %s\n", RDMA_PAL_VERSION);
+		return 0;
 	}
 	if (!strcmp(argv[1], "--backends")) {
 		for (const struct pal_mem_ops *const *b = pal_mem_backends(); *b; b++)

@@ -30,50 +30,54 @@ struct refault_opts {
 	uint64_t extent;
 	uint64_t msg;
 	unsigned int reps;
-	const char *json;
+	struct bench_report_opts report;
 };
+
+enum { OPT_SERVER = BENCH_OPT_FIRST, OPT_CLIENT, OPT_BUFFER, OPT_EXTENT };
 
 static void refault_usage(void)
 {
 	fprintf(stderr,
 		"usage: pal_bench refault --server ADDR | --client ADDR [options]\n"
-		"  -p, --port P          RDMA CM port (default 18650)\n"
-		"  -b, --buffer BYTES    server buffer (default 1M)\n"
-		"  -e, --extent BYTES    its test exporter extent size (default 64K)\n"
-		"  -s, --size BYTES      RDMA WRITE size (default 4K)\n"
-		"  -r, --reps N          moves (default 20)\n"
-		"  -j, --out_json FILE   result as JSON (client)\n"
-		"Both sides take the same -b, -e and -r.\n");
+		"  -p, --port P            RDMA CM port (default 18650)\n"
+		"      --buffer BYTES      server buffer (default 1M)\n"
+		"      --extent BYTES      its test exporter extent size (default 64K)\n"
+		"  -s, --size BYTES        RDMA WRITE size (default 4K)\n"
+		"  -n, --iters N           moves (default 20)\n"
+		BENCH_COMMON_USAGE
+		"The client writes the JSON report. Both sides take the same --buffer,\n"
+		"--extent and -n.\n");
 }
 
 static int refault_parse(int argc, char **argv, struct refault_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "server", required_argument, NULL, 'S' },
-		{ "client", required_argument, NULL, 'C' },
+		{ "server", required_argument, NULL, OPT_SERVER },
+		{ "client", required_argument, NULL, OPT_CLIENT },
 		{ "port", required_argument, NULL, 'p' },
-		{ "buffer", required_argument, NULL, 'b' },
-		{ "extent", required_argument, NULL, 'e' },
+		{ "buffer", required_argument, NULL, OPT_BUFFER },
+		{ "extent", required_argument, NULL, OPT_EXTENT },
 		{ "size", required_argument, NULL, 's' },
-		{ "reps", required_argument, NULL, 'r' },
-		{ "out_json", required_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "iters", required_argument, NULL, 'n' },
+		BENCH_COMMON_LONGOPTS,
 		{ 0 }
 	};
 	int c;
 
 	*o = (struct refault_opts){ .port = "18650", .buf_size = 1 << 20,
 				    .extent = 64 << 10, .msg = 4096, .reps = 20 };
-	while ((c = getopt_long(argc, argv, "p:b:e:s:r:j:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:s:n:" BENCH_COMMON_SHORTOPTS, longopts,
+				NULL)) != -1) {
+		if (bench_common_opt(c, optarg, false, &o->report))
+			continue;
 		switch (c) {
-		case 'S': o->server = true; o->addr = optarg; break;
-		case 'C': o->server = false; o->addr = optarg; break;
+		case OPT_SERVER: o->server = true; o->addr = optarg; break;
+		case OPT_CLIENT: o->server = false; o->addr = optarg; break;
 		case 'p': o->port = optarg; break;
-		case 'b': o->buf_size = bench_parse_size(optarg); break;
-		case 'e': o->extent = bench_parse_size(optarg); break;
+		case OPT_BUFFER: o->buf_size = bench_parse_size(optarg); break;
+		case OPT_EXTENT: o->extent = bench_parse_size(optarg); break;
 		case 's': o->msg = bench_parse_size(optarg); break;
-		case 'r': o->reps = strtoul(optarg, NULL, 0); break;
-		case 'j': o->json = optarg; break;
+		case 'n': o->reps = strtoul(optarg, NULL, 0); break;
 		default: refault_usage(); return -1;
 		}
 	}
@@ -241,7 +245,7 @@ static int refault_client(const struct refault_opts *o)
 		       "first WRITE after [us]", "re-fault [us]");
 		printf(" %8llu %6u %18.1f %22.1f %14.1f\n", (unsigned long long)o->msg, o->reps,
 		       s, a, e);
-		if (bench_out_open(&out, o->json, NULL, NULL))
+		if (bench_out_open(&out, o->report.json, NULL, NULL))
 			goto out;
 		json = bench_out_json_row(&out);
 		if (json) {

@@ -30,35 +30,36 @@ struct reg_opts {
 	size_t nr_specs;
 	uint64_t min_size, max_size;
 	unsigned int reps;
-	const char *json;
-	const char *csv;
+	struct bench_report_opts report;
 };
+
+enum { OPT_MEMORY = BENCH_OPT_FIRST, OPT_MIN_SIZE, OPT_MAX_SIZE };
 
 static void reg_usage(void)
 {
 	fprintf(stderr,
 		"usage: pal_bench reg [options]\n"
-		"  -d, --device NAME     RDMA device (default: the first)\n"
-		"  -m, --memory SPEC     BACKEND[:EXTENT[:SEED]], repeatable (default\n"
-		"                        udmabuf, heap, testexp:4K:1, testexp:64K:1, testexp:2M)\n"
-		"  -s, --min-size BYTES  smallest size (default 4K)\n"
-		"  -S, --max-size BYTES  largest size, powers of 4 in between (default 256M)\n"
-		"  -r, --reps N          repetitions per point (default 5)\n"
-		"  -j, --out_json FILE   rows as JSON\n"
-		"  -c, --out_csv FILE    rows as CSV\n");
+		"  -d, --ib-dev NAME       RDMA device (default: the first)\n"
+		"      --memory SPEC       BACKEND[:EXTENT[:SEED]], repeatable (default\n"
+		"                          udmabuf, heap, testexp:4K:1, testexp:64K:1, testexp:2M)\n"
+		"  -s, --size BYTES        one size only\n"
+		"      --min-size BYTES    smallest size (default 4K)\n"
+		"      --max-size BYTES    largest size, powers of 4 in between (default 256M)\n"
+		"  -n, --iters N           repetitions per point (default 5)\n"
+		BENCH_COMMON_USAGE
+		"      --out_csv=F         the rows as CSV in F\n");
 }
 
 static int reg_parse(int argc, char **argv, struct reg_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "device", required_argument, NULL, 'd' },
-		{ "memory", required_argument, NULL, 'm' },
-		{ "min-size", required_argument, NULL, 's' },
-		{ "max-size", required_argument, NULL, 'S' },
-		{ "reps", required_argument, NULL, 'r' },
-		{ "out_json", required_argument, NULL, 'j' },
-		{ "out_csv", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "ib-dev", required_argument, NULL, 'd' },
+		{ "memory", required_argument, NULL, OPT_MEMORY },
+		{ "size", required_argument, NULL, 's' },
+		{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
+		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
+		{ "iters", required_argument, NULL, 'n' },
+		BENCH_COMMON_LONGOPTS,
 		{ 0 }
 	};
 	static const char *const defaults[] = {
@@ -67,19 +68,21 @@ static int reg_parse(int argc, char **argv, struct reg_opts *o)
 	int c;
 
 	*o = (struct reg_opts){ .min_size = 4096, .max_size = 256 << 20, .reps = 5 };
-	while ((c = getopt_long(argc, argv, "d:m:s:S:r:j:c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:s:n:" BENCH_COMMON_SHORTOPTS, longopts,
+				NULL)) != -1) {
+		if (bench_common_opt(c, optarg, true, &o->report))
+			continue;
 		switch (c) {
 		case 'd': o->device = optarg; break;
-		case 'm':
+		case OPT_MEMORY:
 			if (o->nr_specs == MAX_SPECS)
 				return reg_usage(), -1;
 			o->specs[o->nr_specs++] = optarg;
 			break;
-		case 's': o->min_size = bench_parse_size(optarg); break;
-		case 'S': o->max_size = bench_parse_size(optarg); break;
-		case 'r': o->reps = strtoul(optarg, NULL, 0); break;
-		case 'j': o->json = optarg; break;
-		case 'c': o->csv = optarg; break;
+		case 's': o->min_size = o->max_size = bench_parse_size(optarg); break;
+		case OPT_MIN_SIZE: o->min_size = bench_parse_size(optarg); break;
+		case OPT_MAX_SIZE: o->max_size = bench_parse_size(optarg); break;
+		case 'n': o->reps = strtoul(optarg, NULL, 0); break;
 		default: reg_usage(); return -1;
 		}
 	}
@@ -243,7 +246,7 @@ int bench_reg(int argc, char **argv)
 	pd = bench_alloc_pd(o.device);
 	if (!pd)
 		return 1;
-	if (bench_out_open(&out, o.json, o.csv,
+	if (bench_out_open(&out, o.report.json, o.report.csv,
 			   "memory,size,extents,reg_us_pal,reg_us_pal_min,reg_us_pal_max,"
 			   "reg_us_pal_p10,reg_us_pal_p90,dereg_us_pal,baseline_memory,"
 			   "reg_us_baseline,reg_us_baseline_min,reg_us_baseline_max,"

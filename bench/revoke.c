@@ -29,53 +29,53 @@ struct revoke_opts {
 	uint64_t size;
 	uint64_t extent;
 	unsigned int reps;
-	const char *json;
-	const char *csv;
+	struct bench_report_opts report;
 };
+
+enum { OPT_MRS = BENCH_OPT_FIRST, OPT_EXTENT };
 
 static void revoke_usage(void)
 {
 	fprintf(stderr,
 		"usage: pal_bench revoke [options]\n"
-		"  -d, --device NAME    RDMA device (default: the first)\n"
-		"  -n, --mrs N          MRs on the buffer, repeatable (default 1 10 100 1000)\n"
-		"  -s, --size BYTES     buffer size (default 1M)\n"
-		"  -e, --extent BYTES   test exporter extent size (default 64K)\n"
-		"  -r, --reps N         repetitions per point (default 5)\n"
-		"  -j, --out_json FILE  rows as JSON\n"
-		"  -c, --out_csv FILE   rows as CSV\n");
+		"  -d, --ib-dev NAME       RDMA device (default: the first)\n"
+		"      --mrs N             MRs on the buffer, repeatable (default 1 10 100 1000)\n"
+		"  -s, --size BYTES        buffer size (default 1M)\n"
+		"      --extent BYTES      test exporter extent size (default 64K)\n"
+		"  -n, --iters N           repetitions per point (default 5)\n"
+		BENCH_COMMON_USAGE
+		"      --out_csv=F         the rows as CSV in F\n");
 }
 
 static int revoke_parse(int argc, char **argv, struct revoke_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "device", required_argument, NULL, 'd' },
-		{ "mrs", required_argument, NULL, 'n' },
+		{ "ib-dev", required_argument, NULL, 'd' },
+		{ "mrs", required_argument, NULL, OPT_MRS },
 		{ "size", required_argument, NULL, 's' },
-		{ "extent", required_argument, NULL, 'e' },
-		{ "reps", required_argument, NULL, 'r' },
-		{ "out_json", required_argument, NULL, 'j' },
-		{ "out_csv", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "extent", required_argument, NULL, OPT_EXTENT },
+		{ "iters", required_argument, NULL, 'n' },
+		BENCH_COMMON_LONGOPTS,
 		{ 0 }
 	};
 	static const unsigned int defaults[] = { 1, 10, 100, 1000 };
 	int c;
 
 	*o = (struct revoke_opts){ .size = 1 << 20, .extent = 64 << 10, .reps = 5 };
-	while ((c = getopt_long(argc, argv, "d:n:s:e:r:j:c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:s:n:" BENCH_COMMON_SHORTOPTS, longopts,
+				NULL)) != -1) {
+		if (bench_common_opt(c, optarg, true, &o->report))
+			continue;
 		switch (c) {
 		case 'd': o->device = optarg; break;
-		case 'n':
+		case OPT_MRS:
 			if (o->nr_counts == MAX_COUNTS)
 				return revoke_usage(), -1;
 			o->counts[o->nr_counts++] = strtoul(optarg, NULL, 0);
 			break;
 		case 's': o->size = bench_parse_size(optarg); break;
-		case 'e': o->extent = bench_parse_size(optarg); break;
-		case 'r': o->reps = strtoul(optarg, NULL, 0); break;
-		case 'j': o->json = optarg; break;
-		case 'c': o->csv = optarg; break;
+		case OPT_EXTENT: o->extent = bench_parse_size(optarg); break;
+		case 'n': o->reps = strtoul(optarg, NULL, 0); break;
 		default: revoke_usage(); return -1;
 		}
 	}
@@ -166,7 +166,7 @@ int bench_revoke(int argc, char **argv)
 	pd = bench_alloc_pd(o.device);
 	if (!pd)
 		return 1;
-	if (bench_out_open(&out, o.json, o.csv,
+	if (bench_out_open(&out, o.report.json, o.report.csv,
 			   "mrs,revoke_us,revoke_us_min,revoke_us_max,revoke_us_p10,"
 			   "revoke_us_p90,move_us,move_us_min,move_us_max,move_us_p10,"
 			   "move_us_p90,move_us_no_mr\n"))

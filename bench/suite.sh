@@ -68,25 +68,26 @@ if [ "$ivshmem" = 1 ]; then
 			vfio_bdf=$(basename "$d")
 	done
 fi
-"$bench" topo --device rxe_a ${vfio_bdf:+--exporter-pci $vfio_bdf} --out_json topo.json ||
+"$bench" topo -d rxe_a ${vfio_bdf:+--exporter-pci $vfio_bdf} --out_json_file=topo.json ||
 	fail topo
 cat topo.json >&2
 
 if [ "$quick" = 1 ]; then
-	reg_args=(-S 64K -r 2 -m udmabuf -m testexp:4K:1)
+	reg_args=(--max-size 64K -n 2 --memory udmabuf --memory testexp:4K:1)
 	siw_reg_args=("${reg_args[@]}")
-	revoke_args=(-n 1 -n 4 -r 2)
-	import_args=(-S 1M -r 2 -e 64K)
-	refault_args=(-r 3)
+	revoke_args=(--mrs 1 --mrs 4 -n 2)
+	import_args=(--max-size 1M -n 2 --extent 64K)
+	refault_args=(-n 3)
 	bw_rw=(-s 65536 -n 100)
 	bw_send=(-s 65536 -n 100)
 	pt_args=(-s 65536 -n 100)
 else
-	reg_args=(-S 256M -r 5)
-	siw_reg_args=(-S 256M -r 5 -m udmabuf -m testexp:4K:1 -m testexp:2M)
-	revoke_args=(-r 5)
-	import_args=(-r 5)
-	refault_args=(-r 20)
+	reg_args=(--max-size 256M -n 5)
+	siw_reg_args=(--max-size 256M -n 5 --memory udmabuf --memory testexp:4K:1
+		      --memory testexp:2M)
+	revoke_args=(-n 5)
+	import_args=(-n 5)
+	refault_args=(-n 20)
 	# -n rather than -D: with 128 messages in flight a timed run of 8 MiB
 	# messages lasts 20 s under TCG whatever the duration asked. -Q 10:
 	# a completion every 10 of the 50 messages, so that the peak has
@@ -99,19 +100,20 @@ else
 fi
 
 step "registration"
-in_a "$bench" reg -d rxe_a "${reg_args[@]}" --out_json reg.json --out_csv reg.csv || fail reg
+in_a "$bench" reg -d rxe_a "${reg_args[@]}" --out_json_file=reg.json --out_csv=reg.csv ||
+	fail reg
 
 step "revoke"
-in_a "$bench" revoke -d rxe_a "${revoke_args[@]}" --out_json revoke.json \
-	--out_csv revoke.csv || fail revoke
+in_a "$bench" revoke -d rxe_a "${revoke_args[@]}" --out_json_file=revoke.json \
+	--out_csv=revoke.csv || fail revoke
 
 step "re-fault of an on-demand MR after a move"
 run_pair "$bench" refault --server $ADDR_B -p 18690 "${refault_args[@]}" -- \
 	"$bench" refault --client $ADDR_B -p 18690 "${refault_args[@]}" \
-	--out_json refault.json || fail refault
+	--out_json_file=refault.json || fail refault
 
 step "kernel import for a DMA device: list vs sg_table"
-"$bench" import "${import_args[@]}" --out_json import.json --out_csv import.csv ||
+"$bench" import "${import_args[@]}" --out_json_file=import.json --out_csv=import.csv ||
 	fail import
 
 step "bandwidth"
@@ -125,18 +127,19 @@ for verb in write read send; do
 		flags=()
 		[ "$path" = dmabuf ] && flags=(--dmabuf)
 		port=$((port + 1))
-		pair $port -V $verb -m "$mem" "${flags[@]}" "${args[@]}" \
-			--out_json "bw-$verb-${mem//:/_}-$path.json" || fail "bw $verb $mem $path"
+		pair $port --verb $verb --memory "$mem" "${flags[@]}" "${args[@]}" \
+			--out_json_file="bw-$verb-${mem//:/_}-$path.json" || fail "bw $verb $mem $path"
 	done
 done
 
 step "side by side with perftest (ib_write_bw, 64 KiB)"
 perftest_pair 18800 perftest-host.json "${pt_args[@]}" || fail "perftest host"
-perftest_pair 18801 perftest-udmabuf.json "${pt_args[@]}" --dmabuf_mem=udmabuf ||
+perftest_pair 18801 perftest-udmabuf.json "${pt_args[@]}" --use_memfd_dmabuf ||
 	fail "perftest udmabuf"
-pair 18802 -V write -m host "${pt_args[@]}" --out_json pal_bench-host.json ||
+pair 18802 --verb write --memory host "${pt_args[@]}" --out_json_file=pal_bench-host.json ||
 	fail "pal_bench host"
-pair 18803 -V write -m udmabuf --dmabuf "${pt_args[@]}" --out_json pal_bench-udmabuf.json ||
+pair 18803 --verb write --memory udmabuf --dmabuf "${pt_args[@]}" \
+	--out_json_file=pal_bench-udmabuf.json ||
 	fail "pal_bench udmabuf"
 
 # soft-iWARP: the same registration and bandwidth measurements on siw,
@@ -149,8 +152,8 @@ pair 18803 -V write -m udmabuf --dmabuf "${pt_args[@]}" --out_json pal_bench-udm
 step "soft-iWARP pair (siw_a, siw_b replace rxe_a, rxe_b)"
 if setup_siw; then
 	step "siw: registration"
-	in_a "$bench" reg -d siw_a "${siw_reg_args[@]}" --out_json siw-reg.json \
-		--out_csv siw-reg.csv || fail "siw reg"
+	in_a "$bench" reg -d siw_a "${siw_reg_args[@]}" --out_json_file=siw-reg.json \
+		--out_csv=siw-reg.csv || fail "siw reg"
 	step "siw: bandwidth"
 	for verb in write read; do
 		for mp in udmabuf:reg_mr udmabuf:dmabuf testexp:64K:1:dmabuf; do
@@ -158,8 +161,8 @@ if setup_siw; then
 			flags=()
 			[ "$path" = dmabuf ] && flags=(--dmabuf)
 			port=$((port + 1))
-			pair $port -V $verb -m "$mem" "${flags[@]}" "${bw_rw[@]}" \
-				--out_json "siw-bw-$verb-${mem//:/_}-$path.json" ||
+			pair $port --verb $verb --memory "$mem" "${flags[@]}" "${bw_rw[@]}" \
+				--out_json_file="siw-bw-$verb-${mem//:/_}-$path.json" ||
 				fail "siw bw $verb $mem $path"
 		done
 	done

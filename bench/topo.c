@@ -82,13 +82,13 @@ static const char *route_class(hwloc_obj_t rdma, hwloc_obj_t exp, const char *rd
 int bench_topo(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "device", required_argument, NULL, 'd' },
-		{ "exporter-pci", required_argument, NULL, 'x' },
-		{ "out_json", required_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "ib-dev", required_argument, NULL, 'd' },
+		{ "exporter-pci", required_argument, NULL, BENCH_OPT_FIRST },
+		BENCH_COMMON_LONGOPTS,
 		{ 0 }
 	};
-	const char *device = NULL, *exp_bdf = "", *json_path = NULL;
+	const char *device = NULL, *exp_bdf = "";
+	struct bench_report_opts report = { 0 };
 	char netdev[64], rdma_bdf[32], path[PATH_MAX];
 	hwloc_topology_t topo;
 	hwloc_obj_t rdma_obj, exp_obj;
@@ -96,22 +96,26 @@ int bench_topo(int argc, char **argv)
 	FILE *out = stdout;
 	int c, numa;
 
-	while ((c = getopt_long(argc, argv, "d:x:j:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:" BENCH_COMMON_SHORTOPTS, longopts,
+				NULL)) != -1) {
+		if (bench_common_opt(c, optarg, false, &report))
+			continue;
 		switch (c) {
 		case 'd': device = optarg; break;
-		case 'x': exp_bdf = optarg; break;
-		case 'j': json_path = optarg; break;
+		case BENCH_OPT_FIRST: exp_bdf = optarg; break;
 		default:
 			fprintf(stderr,
-				"usage: pal_bench topo --device NAME [--exporter-pci BDF] [--out_json FILE]\n"
-				"  --device        the RDMA device\n"
-				"  --exporter-pci  PCI address of the exporting device (a vfio BAR);\n"
-				"                  none for exporters of system RAM\n");
+				"usage: pal_bench topo -d NAME [--exporter-pci BDF] [options]\n"
+				"  -d, --ib-dev NAME       the RDMA device\n"
+				"      --exporter-pci BDF  PCI address of the exporting device (a vfio\n"
+				"                          BAR); none for exporters of system RAM\n"
+				BENCH_COMMON_USAGE
+				"Without --out_json the report goes to the standard output.\n");
 			return 2;
 		}
 	}
 	if (!device) {
-		fprintf(stderr, "topo: --device is required\n");
+		fprintf(stderr, "topo: -d/--ib-dev is required\n");
 		return 2;
 	}
 	if (hwloc_topology_init(&topo) ||
@@ -132,8 +136,8 @@ int bench_topo(int argc, char **argv)
 	exp_obj = pci_obj(topo, exp_bdf);
 	numa = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE);
 
-	if (json_path && !(out = fopen(json_path, "w"))) {
-		perror(json_path);
+	if (report.json && !(out = fopen(report.json, "w"))) {
+		perror(report.json);
 		return 1;
 	}
 	bench_json_open(&j, out);

@@ -85,7 +85,8 @@ if [ -n "$progress_pid" ]; then
 fi
 # vm-run.sh empties $out: the kernel's description goes in afterwards.
 {
-	echo "kernel $kernel"
+	echo "kernel $(realpath --relative-to="$RDMA_PAL_TOP" "$kernel")"
+	if [ ${#quick[@]} -gt 0 ]; then echo "sweeps quick"; else echo "sweeps full"; fi
 	for sym in KASAN PROVE_LOCKING DEBUG_KMEMLEAK DMABUF_DEBUG DMA_API_DEBUG DEBUG_SG \
 		   DEBUG_LIST SLUB_DEBUG_ON DEBUG_ATOMIC_SLEEP; do
 		if grep -q "^CONFIG_$sym=y" "$config"; then

@@ -49,11 +49,13 @@ def check_bw(name, bw, problems):
 
 
 def check_pair(name, pt, pb, problems):
-    """perftest and pal_bench must have run the same test: same message size
-    and count, same depth and CQ moderation (pal_bench applies perftest's
-    defaults and limits); perftest's own numbers must be positive and its
-    peak not below its average."""
-    for key in ("TX_depth", "CQ_Moderation"):
+    """perftest and pal_bench must have run the same test: same device,
+    transport, link and MTU (pal_bench reads them from its connection),
+    same message size and count, same depth and CQ moderation (pal_bench
+    applies perftest's defaults and limits); perftest's own numbers must be
+    positive and its peak not below its average."""
+    for key in ("Device", "Transport_type", "Connection_type", "Number_of_qps", "Link_type",
+                "Mtu", "TX_depth", "CQ_Moderation"):
         if pt["test_info"].get(key) != pb["test_info"].get(key):
             problems.append(f"{name}: {key} {pt['test_info'].get(key)} vs "
                             f"{pb['test_info'].get(key)}")
@@ -267,6 +269,15 @@ def kernel_note(path):
             "the main job measures build/kobj-bench, built without them.\n")
 
 
+def sweeps_of(path):
+    """"full" for the main job's sweeps, "quick" for bench-smoke's."""
+    with open(path) as f:
+        for line in f:
+            if line.startswith("sweeps "):
+                return line.split()[1]
+    return "?"
+
+
 def main():
     d = sys.argv[1]
     problems, md = [], []
@@ -434,6 +445,13 @@ def main():
     md[md.index("SUMMARY_PLACEHOLDER")] = "\n".join(table) + "\n"
     with open(os.path.join(d, "report.md"), "w") as f:
         f.write("\n".join(md) + "\n")
+    # The summary for other tools (scripts/kernel-rfc.sh puts it in the
+    # cover letters): the same rows and the kernel they were measured on.
+    with open(os.path.join(d, "summary.json"), "w") as f:
+        json.dump({"kernel": kernel_note(os.path.join(d, "kernel-config.txt")).strip(),
+                   "sweeps": sweeps_of(os.path.join(d, "kernel-config.txt")),
+                   "rows": [{"what": w, "ratio": r, "compared": n} for w, r, n in summary]},
+                  f, indent=1)
     if problems:
         print("inconsistent results:\n  " + "\n  ".join(problems), file=sys.stderr)
         return 1

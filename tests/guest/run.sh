@@ -205,12 +205,12 @@ t_revoke() {
 		"$bin/dmabuf_revoke" --client $ADDR_B --port "$port" "$@"
 }
 
-# t_perftest VERB SOURCE PORT: the patched perftest's ib_VERB_bw between
-# the namespaces on dma-buf memory from SOURCE (--dmabuf_mem); both sides
+# t_perftest VERB KIND PORT [ARG]: the patched perftest's ib_VERB_bw between
+# the namespaces on dma-buf memory of --use_KIND_dmabuf[=ARG]; both sides
 # must succeed and the client's JSON must hold a positive bandwidth.
 t_perftest() {
-	local verb=$1 src=$2 port=$3 json=$out/perftest-$1-${2%%:*}.json
-	local args=(-R -p "$port" -s 65536 -n 200 -q 1 --dmabuf_mem="$src")
+	local verb=$1 kind=$2 port=$3 json=$out/perftest-$1-$2.json
+	local args=(-R -p "$port" -s 65536 -n 200 -q 1 "--use_${kind}_dmabuf${4:+=$4}")
 	rm -f "$json"
 	run_pair "$perftest/ib_${verb}_bw" -d rxe_b "${args[@]}" -- \
 		"$perftest/ib_${verb}_bw" -d rxe_a "${args[@]}" --out_json \
@@ -388,12 +388,12 @@ t_rc_vfio() {
 }
 run_test "rc dmabuf: server MR on a vfio-pci BAR (MMIO through the CPU), client udmabuf" \
 	t_rc_vfio
-run_test "perftest: ib_write_bw on udmabuf dma-buf MRs, JSON parses" \
-	t_perftest write udmabuf 18540
-run_test "perftest: ib_read_bw on system-heap dma-buf MRs, JSON parses" \
-	t_perftest read heap 18541
-run_test "perftest: ib_send_bw on test exporter dma-buf MRs (64 KiB extents, shuffled)" \
-	t_perftest send testexp:65536:7 18542
+run_test "perftest: ib_write_bw --use_memfd_dmabuf (udmabuf MRs), JSON parses" \
+	t_perftest write memfd 18540
+run_test "perftest: ib_read_bw --use_sys_dmabuf (system-heap MRs), JSON parses" \
+	t_perftest read sys 18541
+run_test "perftest: ib_send_bw --use_pal_test_dmabuf (test exporter MRs, 64 KiB extents, shuffled)" \
+	t_perftest send pal_test 18542 65536:7
 # umem_import ARGS: the ib_umem import test device, DMA-mapping for the
 # virtio-rng PCI function every guest has.
 virtio_rng() {
