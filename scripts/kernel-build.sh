@@ -57,9 +57,13 @@ elif [ "$bench" = 1 ]; then
 else
 	fragments+=("$RDMA_PAL_TOP/kernel/config/hw.config")
 fi
-# The key of a configuration: its fragments and the tree's commit.
+# The key of a configuration: its fragments and the tree's Kconfig files
+# (their blob ids in the index), not the commit: a commit of the series
+# that changes no Kconfig keeps the configuration, and the per-patch build
+# merges it again only at the steps that add or change a symbol.
 config_key_of() {
-	(cat "$@" "$KTREE/kernel/configs/kvm_guest.config"; git -C "$KTREE" rev-parse HEAD) |
+	(cat "$@" "$KTREE/kernel/configs/kvm_guest.config"
+	 git -C "$KTREE" ls-files -s -- ':(glob)**/Kconfig*') |
 		sha256sum | cut -d' ' -f1
 }
 
@@ -156,8 +160,9 @@ fi
 start=$(now)
 log "building vmlinux in $obj with -j$jobs"
 make "${make_args[@]}" -j"$jobs" vmlinux
-# The series' uAPI headers, for the guest test programs.
-make "${make_args[@]}" headers
+# The series' uAPI headers, for the guest test programs; an earlier commit
+# of the series (--series-step) needs none.
+[ "$series_step" = 1 ] || make "${make_args[@]}" headers
 log "built $obj/vmlinux in $(($(now) - start)) s"
 if [ "$no_odp" = 1 ]; then
 	rm -rf "$KOBJ-noodp"

@@ -9,11 +9,10 @@ set -euo pipefail
 
 [ -x "$KTREE/scripts/checkpatch.pl" ] || die "no checkpatch.pl in $KTREE: run scripts/kernel-tree.sh"
 ident="$PAL_AUTHOR_NAME <$PAL_AUTHOR_EMAIL>"
-bad=0
-n=0
-for f in $(series_entries "$PATCH_DIR/series"); do
-	n=$((n + 1))
-	p=$PATCH_DIR/$f
+
+# check_patch FILE: checkpatch, MAINTAINERS coverage and tags of one patch.
+check_patch() {
+	local f=$1 p=$PATCH_DIR/$1 bad=0 added sections
 	# The system python3 first: spdxcheck.py needs its python3-ply.
 	# FILE_PATH_CHANGES fires for every added file of a patch that does
 	# not touch MAINTAINERS; the section check below is the real test.
@@ -37,6 +36,16 @@ for f in $(series_entries "$PATCH_DIR/series"); do
 		log "$f: a tag names someone other than $ident"
 		bad=1
 	fi
-done
-[ "$bad" = 0 ] || die "checkpatch failed"
+	return "$bad"
+}
+
+# One patch per process, as many at a time as there are CPUs (checkpatch
+# is single-threaded perl); the script runs itself with --one PATCH.
+if [ "${1:-}" = --one ]; then
+	check_patch "$2"
+	exit
+fi
+n=$(series_entries "$PATCH_DIR/series" | wc -l)
+series_entries "$PATCH_DIR/series" | xargs -r -P "$(nproc)" -n 1 "$0" --one ||
+	die "checkpatch failed"
 log "checkpatch --strict: $n patch(es) clean"

@@ -7,6 +7,7 @@
  *               [--range-multiple BYTES] [--max-ranges N]
  *               [--extent-size BYTES] [--mode both|pal|sgt] [--shuffle SEED]
  *               [--expect-alloc ERRNO] [--device BDF --bar N] [--kind ram|mmio]
+ *   pal_inspect --udmabuf-list OFF:LEN[,OFF:LEN...] --expect-lens LEN[,LEN...]
  *
  * With --expect 0 (the default) the list must cover the buffer exactly, in
  * one segment of CPU-accessible RAM (or, with --kind mmio, MMIO), every range a multiple of
@@ -17,6 +18,13 @@
  * and no mapping left; --expect-alloc ERRNO requires creating the buffer
  * to fail with ERRNO instead. For "vfio", --device and --bar name the
  * PCI device (bound to vfio-pci) and its BAR.
+ *
+ * --udmabuf-list makes one udmabuf of several items (UDMABUF_CREATE_LIST)
+ * out of one 2 MiB hugetlb folio, each item a piece [OFF, OFF + LEN) of it
+ * in the order given, so that pieces start and end inside the folio and
+ * reuse its pages; the list must then have exactly the range lengths of
+ * --expect-lens: one per item, merged where an item continues the one
+ * before it in physical memory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,9 +33,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <linux/dma-buf-pal-test.h>
+#include <linux/udmabuf.h>
 
 #include <rdma_pal/errname.h>
 #include <rdma_pal/mem.h>
@@ -135,6 +145,109 @@ static int check_alloc_failure(struct pal_mem *mem, const struct pal_mem_ops *op
 	return 0;
 }
 
+/*
+ * glibc's MFD_* and the series' <linux/memfd.h> disagree on spelling, so
+ * the latter cannot be included here; the 2 MiB size is log2 << 26.
+ */
+#ifndef MFD_HUGE_2MB
+#define MFD_HUGE_2MB (21U << 26)
+#endif
+
+#define MAX_ITEMS 16
+#define HUGE_2M (2UL << 20)
+
+/* "A:B,C:D" into pairs, or "A,B" into singles (b NULL); count, -1 if bad. */
+static int parse_list(const char *s, unsigned long long *a, unsigned long long *b)
+{
+	int n = 0;
+	char *end;
+
+	while (*s && n < MAX_ITEMS) {
+		a[n] = strtoull(s, &end, 0);
+		if (b) {
+			if (*end != ':')
+				return -1;
+			b[n] = strtoull(end + 1, &end, 0);
+		}
+		n++;
+		if (*end != ',' && *end)
+			return -1;
+		s = *end ? end + 1 : end;
+	}
+	return *s ? -1 : n;
+}
+
+/* The list of a udmabuf made of pieces of one hugetlb folio. */
+static int check_udmabuf_list(const char *items, const char *lens)
+{
+	unsigned long long off[MAX_ITEMS], len[MAX_ITEMS], want[MAX_ITEMS];
+	struct dma_buf_pal_test_range ranges[MAX_ITEMS * 2];
+	struct dma_buf_pal_test_inspect arg = { 0 };
+	struct udmabuf_create_item *list;
+	struct udmabuf_create_list *head;
+	int n = parse_list(items, off, len), nw = parse_list(lens, want, NULL);
+	int memfd = -1, devfd = -1, fd = -1, rc = 1;
+	unsigned long long total = 0;
+
+	if (n <= 0 || nw <= 0) {
+		fprintf(stderr, "bad --udmabuf-list or --expect-lens\n");
+		return 2;
+	}
+	head = calloc(1, sizeof(*head) + n * sizeof(*list));
+	if (!head)
+		return 1;
+	list = head->list;
+	memfd = memfd_create("pal-inspect-list", MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_HUGE_2MB);
+	if (memfd < 0 || ftruncate(memfd, HUGE_2M) ||
+	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
+		perror("hugetlb memfd of 2 MiB");
+		goto out;
+	}
+	head->count = (__u32)n;
+	for (int i = 0; i < n; i++) {
+		list[i] = (struct udmabuf_create_item){ .memfd = (__u32)memfd,
+							.offset = off[i], .size = len[i] };
+		total += len[i];
+	}
+	devfd = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	fd = devfd < 0 ? -1 : ioctl(devfd, UDMABUF_CREATE_LIST, head);
+	if (fd < 0) {
+		perror("UDMABUF_CREATE_LIST");
+		goto out;
+	}
+	close(devfd);
+	devfd = open("/dev/dma_buf_pal_test", O_RDWR | O_CLOEXEC);
+	if (devfd < 0) {
+		perror("open /dev/dma_buf_pal_test");
+		goto out;
+	}
+	arg.fd = fd;
+	arg.max_ranges = MAX_ITEMS * 2;
+	arg.ranges_ptr = (uintptr_t)ranges;
+	if (ioctl(devfd, DMA_BUF_PAL_TEST_INSPECT, &arg)) {
+		perror("DMA_BUF_PAL_TEST_INSPECT");
+		goto out;
+	}
+	rc = arg.size != total || arg.nr_segs != 1 || arg.nr_ranges != (__u32)nw;
+	for (int i = 0; !rc && i < nw; i++)
+		rc = ranges[i].len != want[i] || ranges[i].kind != DMA_BUF_PAL_TEST_RAM ||
+		     ranges[i].flags != DMA_BUF_PAL_TEST_CPU;
+	printf("udmabuf of %d pieces of one folio, %llu bytes: %u range(s) in %u segment(s):",
+	       n, (unsigned long long)arg.size, arg.nr_ranges, arg.nr_segs);
+	for (unsigned int i = 0; i < arg.nr_ranges && i < MAX_ITEMS * 2; i++)
+		printf(" %llu", (unsigned long long)ranges[i].len);
+	printf("%s\n", rc ? " (not what --expect-lens says)" : "");
+out:
+	if (fd >= 0)
+		close(fd);
+	if (devfd >= 0)
+		close(devfd);
+	if (memfd >= 0)
+		close(memfd);
+	free(head);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -150,13 +263,15 @@ int main(int argc, char **argv)
 		{ "device", required_argument, NULL, 'D' },
 		{ "bar", required_argument, NULL, 'B' },
 		{ "kind", required_argument, NULL, 'k' },
+		{ "udmabuf-list", required_argument, NULL, 'L' },
+		{ "expect-lens", required_argument, NULL, 'l' },
 		{ 0 }
 	};
 	struct expectations e = { .range_multiple = (size_t)sysconf(_SC_PAGESIZE) };
 	struct pal_mem_params params = { .size = 1 << 20 };
 	struct dma_buf_pal_test_inspect arg = { 0 };
 	struct dma_buf_pal_test_range *ranges;
-	const char *backend = "udmabuf";
+	const char *backend = "udmabuf", *items = NULL, *lens = NULL;
 	const struct pal_mem_ops *ops;
 	struct pal_mem mem;
 	int c, devfd, got, mode = 0, rc = 1;
@@ -174,12 +289,16 @@ int main(int argc, char **argv)
 		case 'a': e.alloc_err = pal_errno_parse(optarg); break;
 		case 'D': params.pci_device = optarg; break;
 		case 'B': params.bar = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'L': items = optarg; break;
+		case 'l': lens = optarg; break;
 		case 'k':
 			e.kind = strcmp(optarg, "mmio") ? DMA_BUF_PAL_TEST_RAM : DMA_BUF_PAL_TEST_MMIO;
 			break;
 		default: return 2;
 		}
 	}
+	if (items || lens)
+		return items && lens ? check_udmabuf_list(items, lens) : 2;
 	ops = pal_mem_backend(backend);
 	if (!ops || e.err < 0 || e.alloc_err < 0 || mode < 0 || !e.range_multiple) {
 		fprintf(stderr, "usage: %s --backend NAME --size BYTES [--expect ERRNO]"

@@ -305,6 +305,12 @@ run_test "pal: udmabuf offers one segment of RAM covering the buffer" \
 run_test "pal: udmabuf of 2 MiB hugetlb folios has whole-folio ranges" \
 	"$bin/pal_inspect" --backend udmabuf-huge --size $((8 << 20)) \
 	--range-multiple $((2 << 20)) --max-ranges 4
+# Pieces of one 2 MiB folio, the first starting inside it, later ones
+# reusing its pages: one range per piece, the third merged into the second
+# (it continues it), none into a piece that ends where another starts.
+run_test "pal: udmabuf of several pieces of one hugetlb folio: a range per piece, merged where contiguous" \
+	"$bin/pal_inspect" --udmabuf-list $((1 << 20)):$((1 << 20)),0:$((512 << 10)),$((512 << 10)):$((512 << 10)),0:$((256 << 10)) \
+	--expect-lens $((1 << 20)),$((1 << 20)),$((256 << 10))
 run_test "pal: the system dma-heap offers one segment of RAM covering the buffer" \
 	"$bin/pal_inspect" --backend heap --size $((4 << 20)) --max-ranges 1024
 run_test "pal: test exporter, 64 KiB extents shuffled: whole-extent ranges" \
@@ -531,6 +537,9 @@ run_test "race: register/deregister, move and revoke against traffic, pinned MR"
 t_stress() {
 	local ops=$stress_ops bdf
 	[ -n "$ops" ] || ops=20000
+	# Under KASAN and lockdep the operations are 7 times slower; half as
+	# many still cover every kind of operation thousands of times.
+	[ "$debug_kernel" = 1 ] && [ -z "$stress_ops" ] && ops=10000
 	bdf=$(vfio_ivshmem) || return 1
 	in_b timeout 1200 "$bin/dmabuf_stress" --device rxe_b --ops "$ops" --vfio "$bdf" \
 		${stress_seed:+--seed "$stress_seed"}
