@@ -23,7 +23,9 @@
 #   --iommu          add QEMU's emulated Intel IOMMU (intel_iommu=on): DMA
 #                    mappings go through IOVA
 #   --ivshmem SIZE   add an ivshmem-plain PCI device whose BAR 2 is SIZE of
-#                    shared memory (a file in OUT), for vfio-pci BAR tests
+#                    shared memory (a file in OUT), for vfio-pci BAR tests,
+#                    and QEMU's "edu" device, whose BAR 0 (1 MiB, not
+#                    prefetchable) holds registers
 #
 # Exit status: COMMAND's, or 124 on timeout, 125 when the guest died before
 # COMMAND returned, 70 when the kernel log shows a splat (oops, WARN, BUG,
@@ -88,7 +90,7 @@ boot() {
 	local devices=()
 	if [ -n "$ivshmem" ]; then
 		devices=(-object "memory-backend-file,id=ivmem,share=on,mem-path=$dir/ivshmem.mem,size=$ivshmem"
-			 -device ivshmem-plain,memdev=ivmem)
+			 -device ivshmem-plain,memdev=ivmem -device edu)
 	fi
 	local iommu_args=() iommu_cmdline=""
 	if [ "$iommu" = 1 ]; then

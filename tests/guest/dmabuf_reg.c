@@ -3,7 +3,8 @@
  * ibv_reg_dmabuf_mr() on one device: a table of registrations, good and
  * bad, each with the errno it must give, through the public API.
  *
- *   dmabuf_reg --device NAME [--vfio BDF] [--only SUBSTRING] [--show-restrack]
+ *   dmabuf_reg --device NAME [--vfio BDF [--vfio-registers BDF]] [--only SUBSTRING]
+ *              [--show-restrack]
  *              [--no-on-demand] [--no-atomics]
  *
  * --show-restrack also requires 'rdma -dd resource show mr' to report each
@@ -73,6 +74,7 @@ struct reg_case {
 	int expect;		/* errno, or 0 for success */
 	bool twice;		/* register the same range a second time */
 	bool close_fd;		/* close the dma-buf fd once registered */
+	bool registers;		/* vfio: BAR 0 of --vfio-registers, not BAR 2 of --vfio */
 };
 
 static const struct reg_case cases[] = {
@@ -151,13 +153,20 @@ static const struct reg_case cases[] = {
 	  .expect = EINVAL },
 };
 
-/* Cases only run with --vfio: a BAR is CPU-accessible MMIO. */
+/*
+ * Cases only run with --vfio: its BAR 2 is prefetchable, so CPU-accessible
+ * MMIO. With --vfio-registers, BAR 0 of that device holds registers (not
+ * prefetchable): the exporter does not let the CPU touch it, so a device
+ * without DMA must refuse it.
+ */
 static const struct reg_case vfio_cases[] = {
 	{ "vfio BAR, pinned", "vfio", MiB, .access = RW, .iova_is_offset = true },
 	{ "vfio BAR, on demand", "vfio", MiB, .access = RW | IBV_ACCESS_ON_DEMAND,
 	  .iova_is_offset = true },
 	{ "vfio BAR with remote atomics: EOPNOTSUPP", "vfio", MiB,
 	  .access = RW | IBV_ACCESS_REMOTE_ATOMIC, .iova_is_offset = true, .expect = EOPNOTSUPP },
+	{ "vfio BAR of registers (not prefetchable, no CPU access): EOPNOTSUPP", "vfio", MiB,
+	  .access = RW, .iova_is_offset = true, .expect = EOPNOTSUPP, .registers = true },
 };
 
 static struct ibv_context *open_device(const char *name)
@@ -246,7 +255,7 @@ static int run_case(const struct reg_case *c, struct ibv_pd *pd, struct pal_mem 
 {
 	struct pal_mem_params params = {
 		.size = c->size, .extent_size = c->extent_size, .mode = c->mode,
-		.pci_device = vfio, .bar = 2,
+		.pci_device = vfio, .bar = c->registers ? 0 : 2,
 	};
 	uint64_t length, iova;
 	int memfd = -1, fd, got, rc = 0, expect = c->expect;
@@ -335,6 +344,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "vfio", required_argument, NULL, 'v' },
+		{ "vfio-registers", required_argument, NULL, 'R' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "show-restrack", no_argument, NULL, 'r' },
 		{ "no-atomics", no_argument, NULL, 'a' },
@@ -343,7 +353,7 @@ int main(int argc, char **argv)
 	};
 	const size_t nr = sizeof(cases) / sizeof(cases[0]);
 	const size_t nr_vfio = sizeof(vfio_cases) / sizeof(vfio_cases[0]);
-	const char *device = NULL, *vfio = NULL, *only = "";
+	const char *device = NULL, *vfio = NULL, *vfio_regs = NULL, *only = "";
 	struct pal_mem mem[sizeof(cases) / sizeof(cases[0])] = { 0 };
 	int c, n = 0, failed = 0;
 	struct ibv_context *ctx;
@@ -353,6 +363,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'd': device = optarg; break;
 		case 'v': vfio = optarg; break;
+		case 'R': vfio_regs = optarg; break;
 		case 'o': only = optarg; break;
 		case 'r': show_restrack = true; break;
 		case 'n': no_on_demand = true; break;
@@ -361,7 +372,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!device) {
-		fprintf(stderr, "usage: %s --device NAME [--vfio BDF] [--only TEXT]\n", argv[0]);
+		fprintf(stderr, "usage: %s --device NAME [--vfio BDF [--vfio-registers BDF]] [--only TEXT]\n", argv[0]);
 		return 2;
 	}
 	ctx = open_device(device);
@@ -388,10 +399,11 @@ int main(int argc, char **argv)
 	for (size_t i = 0; vfio && i < nr_vfio; i++) {
 		struct pal_mem bar = { 0 };
 
-		if (!strstr(vfio_cases[i].name, only))
+		if (!strstr(vfio_cases[i].name, only) || (vfio_cases[i].registers && !vfio_regs))
 			continue;
 		n++;
-		if (run_case(&vfio_cases[i], pd, &bar, vfio)) {
+		if (run_case(&vfio_cases[i], pd, &bar,
+			     vfio_cases[i].registers ? vfio_regs : vfio)) {
 			failed++;
 			printf("not ok %d - %s\n", n, vfio_cases[i].name);
 		} else {

@@ -7,10 +7,12 @@
  *               [--range-multiple BYTES] [--max-ranges N]
  *               [--extent-size BYTES] [--mode both|pal|sgt] [--shuffle SEED]
  *               [--expect-alloc ERRNO] [--device BDF --bar N] [--kind ram|mmio]
+ *               [--no-cpu]
  *   pal_inspect --udmabuf-list OFF:LEN[,OFF:LEN...] --expect-lens LEN[,LEN...]
  *
  * With --expect 0 (the default) the list must cover the buffer exactly, in
- * one segment of CPU-accessible RAM (or, with --kind mmio, MMIO), every range a multiple of
+ * one segment of CPU-accessible RAM (or, with --kind mmio, MMIO; with
+ * --no-cpu, not CPU accessible), every range a multiple of
  * --range-multiple (default: the page size) and at most --max-ranges of
  * them. With --expect ERRNO the inspection must fail with that errno. For
  * the test exporter ("testexp"), --extent-size, --mode and --shuffle choose
@@ -43,7 +45,8 @@
 #include <rdma_pal/mem.h>
 
 struct expectations {
-	unsigned int kind;	/* DMA_BUF_PAL_TEST_RAM or _MMIO, CPU accessible */
+	unsigned int kind;	/* DMA_BUF_PAL_TEST_RAM or _MMIO */
+	bool no_cpu;		/* not CPU accessible (registers) */
 	int alloc_err;
 	int err;
 	size_t range_multiple;
@@ -75,9 +78,10 @@ static int check_shape(const struct pal_mem *mem, const struct dma_buf_pal_test_
 		total += r->len;
 		min = r->len < min ? r->len : min;
 		max = r->len > max ? r->len : max;
-		if (r->kind != e->kind || r->flags != DMA_BUF_PAL_TEST_CPU) {
-			fprintf(stderr, "range %u: kind %u flags %#x, expected kind %u, CPU-accessible\n",
-				i, r->kind, r->flags, e->kind);
+		if (r->kind != e->kind || r->flags != (e->no_cpu ? 0 : DMA_BUF_PAL_TEST_CPU)) {
+			fprintf(stderr, "range %u: kind %u flags %#x, expected kind %u, %s\n",
+				i, r->kind, r->flags, e->kind,
+				e->no_cpu ? "not CPU-accessible" : "CPU-accessible");
 			bad = 1;
 		}
 		if (!r->len || r->len % e->range_multiple) {
@@ -90,8 +94,8 @@ static int check_shape(const struct pal_mem *mem, const struct dma_buf_pal_test_
 		fprintf(stderr, "ranges add up to %zu bytes, the buffer is %zu\n", total, mem->size);
 		bad = 1;
 	}
-	printf("%s, %zu bytes: %u %s range(s) in %u segment(s), %zu to %zu bytes each\n",
-	       mem->ops->name, mem->size, arg->nr_ranges,
+	printf("%s, %zu bytes: %u %s%s range(s) in %u segment(s), %zu to %zu bytes each\n",
+	       mem->ops->name, mem->size, arg->nr_ranges, e->no_cpu ? "non-CPU " : "",
 	       e->kind == DMA_BUF_PAL_TEST_MMIO ? "MMIO" : "RAM", arg->nr_segs, min, max);
 	return bad;
 }
@@ -263,6 +267,7 @@ int main(int argc, char **argv)
 		{ "device", required_argument, NULL, 'D' },
 		{ "bar", required_argument, NULL, 'B' },
 		{ "kind", required_argument, NULL, 'k' },
+		{ "no-cpu", no_argument, NULL, 'n' },
 		{ "udmabuf-list", required_argument, NULL, 'L' },
 		{ "expect-lens", required_argument, NULL, 'l' },
 		{ 0 }
@@ -289,6 +294,7 @@ int main(int argc, char **argv)
 		case 'a': e.alloc_err = pal_errno_parse(optarg); break;
 		case 'D': params.pci_device = optarg; break;
 		case 'B': params.bar = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'n': e.no_cpu = true; break;
 		case 'L': items = optarg; break;
 		case 'l': lens = optarg; break;
 		case 'k':

@@ -189,10 +189,10 @@ t_patched_rdma_core() {
 # t_dmabuf_reg ARGS: the registration table of dmabuf_reg, with --vfio when
 # the ivshmem device is there; without ODP every on-demand case must fail.
 t_dmabuf_reg() {
-	local bdf odp=()
-	bdf=$(vfio_ivshmem) || return 1
+	local bdf regs odp=()
+	bdf=$(vfio_ivshmem) && regs=$(vfio_edu) || return 1
 	[ "$no_odp" = 1 ] && odp=(--no-on-demand)
-	"$bin/dmabuf_reg" --device rxe_a --vfio "$bdf" "${odp[@]}" "$@"
+	"$bin/dmabuf_reg" --device rxe_a --vfio "$bdf" --vfio-registers "$regs" "${odp[@]}" "$@"
 }
 
 # t_revoke PORT SERVER-ARGS -- CLIENT-ARGS
@@ -327,14 +327,15 @@ run_test "pal: test exporter refuses an extent size that is not a power of two (
 run_test "pal: test exporter refuses extents above the largest page block (EINVAL)" \
 	"$bin/pal_inspect" --backend testexp --size $((8 << 20)) --extent-size $((8 << 20)) \
 	--expect-alloc EINVAL
-# The ivshmem-plain device vm-run.sh --ivshmem adds, bound to vfio-pci.
-vfio_ivshmem() {
+# vfio_bind VENDOR DEVICE WHAT: the PCI function with these ids, bound to
+# vfio-pci.
+vfio_bind() {
 	local d bdf=""
 	for d in /sys/bus/pci/devices/*; do
-		[ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1110 ] &&
+		[ "$(cat "$d/vendor")" = "$1" ] && [ "$(cat "$d/device")" = "$2" ] &&
 			bdf=$(basename "$d")
 	done
-	[ -n "$bdf" ] || { echo "no ivshmem-plain device (vm-run.sh --ivshmem)" >&2; return 1; }
+	[ -n "$bdf" ] || { echo "no $3 (vm-run.sh --ivshmem)" >&2; return 1; }
 	d=/sys/bus/pci/devices/$bdf
 	if [ "$(basename "$(readlink "$d/driver")")" != vfio-pci ]; then
 		echo vfio-pci >"$d/driver_override" && echo "$bdf" >/sys/bus/pci/drivers_probe ||
@@ -342,6 +343,10 @@ vfio_ivshmem() {
 	fi
 	echo "$bdf"
 }
+# The ivshmem-plain device vm-run.sh --ivshmem adds: BAR 2 is shared memory,
+# prefetchable. QEMU's "edu" device, added beside it: BAR 0 is registers.
+vfio_ivshmem() { vfio_bind 0x1af4 0x1110 "ivshmem-plain device"; }
+vfio_edu() { vfio_bind 0x1234 0x11e8 "edu device"; }
 
 t_vfio_bar_pal() {
 	local bdf
@@ -361,6 +366,14 @@ t_vfio_bar_pal() {
 
 run_test "pal: vfio-pci BAR of an ivshmem device offers one segment of CPU-accessible MMIO" \
 	t_vfio_bar_pal
+t_vfio_regs_pal() {
+	local bdf
+	bdf=$(vfio_edu) || return 1
+	"$bin/pal_inspect" --backend vfio --device "$bdf" --bar 0 --size $((1 << 20)) \
+		--kind mmio --no-cpu --max-ranges 1
+}
+run_test "pal: vfio-pci BAR of registers (edu BAR 0, not prefetchable) is MMIO the CPU may not touch" \
+	t_vfio_regs_pal
 run_test "pal: inspecting a non-dma-buf fd fails with EBADF" \
 	"$bin/pal_inspect" --backend host --size 4096 --expect EBADF
 run_test "rdma-core: programs load the patched libibverbs and rxe provider" t_patched_rdma_core
@@ -587,9 +600,10 @@ t_siw_pair() {
 		{ echo "an rxe device is left"; return 1; }
 }
 t_siw_reg() {
-	local bdf
-	bdf=$(vfio_ivshmem) || return 1
-	"$bin/dmabuf_reg" --device siw_a --vfio "$bdf" --no-on-demand --no-atomics
+	local bdf regs
+	bdf=$(vfio_ivshmem) && regs=$(vfio_edu) || return 1
+	"$bin/dmabuf_reg" --device siw_a --vfio "$bdf" --vfio-registers "$regs" --no-on-demand \
+		--no-atomics
 }
 t_siw_rc_vfio() {
 	local bdf
