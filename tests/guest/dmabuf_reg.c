@@ -411,6 +411,11 @@ int main(int argc, char **argv)
 		}
 		pal_mem_free(&bar);
 	}
+	/* A selection that matches nothing is a renamed or lost case. */
+	if (!n) {
+		printf("not ok 1 - --only \"%s\" matches no case\n", only);
+		return 1;
+	}
 	n++;
 	c = 0;
 	for (size_t i = 0; i < nr; i++)

@@ -9,6 +9,7 @@
  *               [--expect-alloc ERRNO] [--device BDF --bar N] [--kind ram|mmio]
  *               [--no-cpu]
  *   pal_inspect --udmabuf-list OFF:LEN[,OFF:LEN...] --expect-lens LEN[,LEN...]
+ *   pal_inspect --not-dmabuf memfd|socket [--expect ERRNO]
  *
  * With --expect 0 (the default) the list must cover the buffer exactly, in
  * one segment of CPU-accessible RAM (or, with --kind mmio, MMIO; with
@@ -27,6 +28,9 @@
  * reuse its pages; the list must then have exactly the range lengths of
  * --expect-lens: one per item, merged where an item continues the one
  * before it in physical memory.
+ *
+ * --not-dmabuf inspects an open file that is not a dma-buf (a memfd or a
+ * socket), which must fail with --expect's errno.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +40,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <linux/dma-buf-pal-test.h>
@@ -252,6 +257,32 @@ out:
 	return rc;
 }
 
+/* INSPECT of a file that is not a dma-buf must fail with want. */
+static int check_not_dmabuf(const char *kind, int want)
+{
+	struct dma_buf_pal_test_inspect arg = { 0 };
+	int fd, devfd, got;
+
+	if (!strcmp(kind, "memfd"))
+		fd = memfd_create("pal-inspect-not-dmabuf", MFD_CLOEXEC);
+	else if (!strcmp(kind, "socket"))
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	else
+		return 2;
+	devfd = open("/dev/dma_buf_pal_test", O_RDWR | O_CLOEXEC);
+	if (fd < 0 || devfd < 0) {
+		perror(fd < 0 ? kind : "open /dev/dma_buf_pal_test");
+		return 1;
+	}
+	arg.fd = fd;
+	got = ioctl(devfd, DMA_BUF_PAL_TEST_INSPECT, &arg) ? errno : 0;
+	close(devfd);
+	close(fd);
+	printf("DMA_BUF_PAL_TEST_INSPECT on a %s: %s, expected %s\n", kind,
+	       got ? pal_errno_name(got) : "success", pal_errno_name(want));
+	return got != want;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -268,6 +299,7 @@ int main(int argc, char **argv)
 		{ "bar", required_argument, NULL, 'B' },
 		{ "kind", required_argument, NULL, 'k' },
 		{ "no-cpu", no_argument, NULL, 'n' },
+		{ "not-dmabuf", required_argument, NULL, 'N' },
 		{ "udmabuf-list", required_argument, NULL, 'L' },
 		{ "expect-lens", required_argument, NULL, 'l' },
 		{ 0 }
@@ -276,7 +308,7 @@ int main(int argc, char **argv)
 	struct pal_mem_params params = { .size = 1 << 20 };
 	struct dma_buf_pal_test_inspect arg = { 0 };
 	struct dma_buf_pal_test_range *ranges;
-	const char *backend = "udmabuf", *items = NULL, *lens = NULL;
+	const char *backend = "udmabuf", *items = NULL, *lens = NULL, *not_dmabuf = NULL;
 	const struct pal_mem_ops *ops;
 	struct pal_mem mem;
 	int c, devfd, got, mode = 0, rc = 1;
@@ -295,6 +327,7 @@ int main(int argc, char **argv)
 		case 'D': params.pci_device = optarg; break;
 		case 'B': params.bar = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'n': e.no_cpu = true; break;
+		case 'N': not_dmabuf = optarg; break;
 		case 'L': items = optarg; break;
 		case 'l': lens = optarg; break;
 		case 'k':
@@ -305,6 +338,8 @@ int main(int argc, char **argv)
 	}
 	if (items || lens)
 		return items && lens ? check_udmabuf_list(items, lens) : 2;
+	if (not_dmabuf)
+		return check_not_dmabuf(not_dmabuf, e.err);
 	ops = pal_mem_backend(backend);
 	if (!ops || e.err < 0 || e.alloc_err < 0 || mode < 0 || !e.range_multiple) {
 		fprintf(stderr, "usage: %s --backend NAME --size BYTES [--expect ERRNO]"

@@ -9,7 +9,7 @@
 #
 # --iommu: the guest has an emulated IOMMU (vm-run.sh --iommu); the umem
 # import tests then check the IOVA path instead of comparing the list and
-# sg_table paths address for address. --swiotlb: the guest booted with
+# sg_table paths on page size, block count and extent count. --swiotlb: the guest booted with
 # swiotlb=force; the umem import tests check that the list path refuses to
 # bounce. --no-odp: the kernel has no on-demand paging
 # (CONFIG_INFINIBAND_ON_DEMAND_PAGING=n): rxe's registration table then
@@ -348,6 +348,13 @@ vfio_bind() {
 vfio_ivshmem() { vfio_bind 0x1af4 0x1110 "ivshmem-plain device"; }
 vfio_edu() { vfio_bind 0x1234 0x11e8 "edu device"; }
 
+# The test device's INSPECT on files that are not dma-bufs: EBADF as its
+# uAPI says (dma_buf_get() itself says EINVAL for an open file).
+t_inspect_not_dmabuf() {
+	"$bin/pal_inspect" --backend host --size 4096 --expect EBADF &&
+		"$bin/pal_inspect" --not-dmabuf memfd --expect EBADF &&
+		"$bin/pal_inspect" --not-dmabuf socket --expect EBADF
+}
 t_vfio_bar_pal() {
 	local bdf
 	bdf=$(vfio_ivshmem) || return 1
@@ -374,8 +381,8 @@ t_vfio_regs_pal() {
 }
 run_test "pal: vfio-pci BAR of registers (edu BAR 0, not prefetchable) is MMIO the CPU may not touch" \
 	t_vfio_regs_pal
-run_test "pal: inspecting a non-dma-buf fd fails with EBADF" \
-	"$bin/pal_inspect" --backend host --size 4096 --expect EBADF
+run_test "pal: inspecting a non-dma-buf fd fails with EBADF (fd -1, a memfd, a socket)" \
+	t_inspect_not_dmabuf
 run_test "rdma-core: programs load the patched libibverbs and rxe provider" t_patched_rdma_core
 run_test "dmabuf: ibv_reg_dmabuf_mr on rxe: good and bad registrations give the right errno" \
 	t_dmabuf_reg
