@@ -192,7 +192,8 @@ t_dmabuf_reg() {
 	local bdf regs odp=()
 	bdf=$(vfio_ivshmem) && regs=$(vfio_edu) || return 1
 	[ "$no_odp" = 1 ] && odp=(--no-on-demand)
-	"$bin/dmabuf_reg" --device rxe_a --vfio "$bdf" --vfio-registers "$regs" "${odp[@]}" "$@"
+	# In rxe_a's namespace: every MR that registers must carry traffic.
+	in_a "$bin/dmabuf_reg" --device rxe_a --vfio "$bdf" --vfio-registers "$regs" "${odp[@]}" "$@"
 }
 
 # t_revoke PORT SERVER-ARGS -- CLIENT-ARGS
@@ -227,7 +228,7 @@ t_perftest() {
 # t_restrack: while a dma-buf MR is registered, 'rdma -dd resource show mr'
 # reports its import path, extents and mode.
 t_restrack() {
-	"$bin/dmabuf_reg" --device rxe_a --only "window inside" --show-restrack
+	in_a "$bin/dmabuf_reg" --device rxe_a --only "window inside" --show-restrack
 }
 
 # The KUnit suites this project relies on, each with its number of cases;
@@ -609,7 +610,7 @@ t_siw_pair() {
 t_siw_reg() {
 	local bdf regs
 	bdf=$(vfio_ivshmem) && regs=$(vfio_edu) || return 1
-	"$bin/dmabuf_reg" --device siw_a --vfio "$bdf" --vfio-registers "$regs" --no-on-demand \
+	in_a "$bin/dmabuf_reg" --device siw_a --vfio "$bdf" --vfio-registers "$regs" --no-on-demand \
 		--no-atomics
 }
 t_siw_rc_vfio() {
