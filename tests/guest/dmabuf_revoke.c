@@ -132,8 +132,12 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* The exporter's view: no list mapped, and attachments as expected. */
-static int check_stats(int fd, uint32_t attachments, const char *when)
+/*
+ * The exporter's view: the attachments expected and, when lists is not
+ * negative, that many lists still mapped (0 once the MR is gone: nothing
+ * may keep a list after deregistration).
+ */
+static int check_stats(int fd, uint32_t attachments, int lists, const char *when)
 {
 	struct pal_testexp_stats st;
 
@@ -146,6 +150,11 @@ static int check_stats(int fd, uint32_t attachments, const char *when)
 	if (st.attachments != attachments) {
 		fprintf(stderr, "server: %s: %u attachments, expected %u\n", when,
 			st.attachments, attachments);
+		return -1;
+	}
+	if (lists >= 0 && st.pal_maps != (uint32_t)lists) {
+		fprintf(stderr, "server: %s: %u list(s) mapped, expected %d\n", when,
+			st.pal_maps, lists);
 		return -1;
 	}
 	return 0;
@@ -273,7 +282,7 @@ static int run_server(const struct options *o)
 		fprintf(stderr, "server: %s%s\n", mem.err, ctrl.err);
 		goto out;
 	}
-	if (check_stats(mem.dmabuf_fd, 1, "registered"))
+	if (check_stats(mem.dmabuf_fd, 1, -1, "registered"))
 		goto out;
 	memset(mem.cpu, 0, mem.size);
 	if (pal_conn_post_recv(&conn, ctrl_mr, ctrl.cpu, CTRL_LEN, 1)) {
@@ -297,7 +306,7 @@ out:
 		perror("server: ibv_dereg_mr");
 		rc = -1;
 	}
-	if (!rc && check_stats(mem.dmabuf_fd, 0, "deregistered"))
+	if (!rc && check_stats(mem.dmabuf_fd, 0, 0, "deregistered"))
 		rc = -1;
 	if (ctrl_mr)
 		ibv_dereg_mr(ctrl_mr);
