@@ -9,11 +9,13 @@
  * (--on-demand: with IBV_ACCESS_ON_DEMAND) and advertises it; the client
  * RDMA WRITEs its pattern over it and READs it back, in a loop.
  *
- * revoke: after a while the server revokes the buffer, requires that no
- * importer kept a mapping, poisons the buffer through its CPU view and,
- * once the client is gone, requires the poison to be intact: nothing was
- * written after the revoke returned. The client must get an error
- * completion (and no wrong data before it).
+ * revoke: once the client has SENT "started" after its first correct
+ * WRITE+READ pair (so the MR is known to work), the server revokes the
+ * buffer under the traffic, requires that no importer kept a mapping,
+ * poisons the buffer through its CPU view and, once the client is gone,
+ * requires the poison to be intact: nothing was written after the revoke
+ * returned. The client must get an error completion after at least one
+ * correct pair (and no wrong data before it).
  *
  * move: the server moves the buffer three times under the traffic. The
  * client must see every operation succeed with correct data, then writes a
@@ -296,7 +298,11 @@ static int run_server(const struct options *o)
 		goto out;
 	}
 	if (o->action == ACT_REVOKE) {
-		sleep_ms(300);
+		/* Revoke only an MR that has carried traffic, while it does. */
+		if (wait_done(&conn))
+			goto out;
+		printf("server: the client's traffic works; revoking under it\n");
+		sleep_ms(100);
 		rc = revoke_and_poison(&conn, &mem);
 	} else {
 		rc = move_under_traffic(&conn, &mem, o->action == ACT_MOVE_PINNED);
@@ -332,6 +338,24 @@ static int one_op(struct pal_conn *conn, enum ibv_wr_opcode op, struct ibv_mr *m
 		return -1;
 	}
 	return wc.status;
+}
+
+/* SEND "started" (the first bytes of src_mr) and wait for its completion. */
+static int send_started(struct pal_conn *conn, struct ibv_mr *src_mr)
+{
+	struct ibv_wc wc;
+
+	if (pal_conn_post_send(conn, src_mr, src_mr->addr, CTRL_LEN, 999999) ||
+	    pal_conn_poll(conn, &wc, WAIT_MS)) {
+		fprintf(stderr, "client: %s\n", conn->err);
+		return -1;
+	}
+	if (wc.status != IBV_WC_SUCCESS) {
+		fprintf(stderr, "client: SEND \"started\" completed with %s\n",
+			ibv_wc_status_str(wc.status));
+		return -1;
+	}
+	return 0;
 }
 
 static int run_client(const struct options *o)
@@ -379,6 +403,10 @@ static int run_client(const struct options *o)
 			       ibv_wc_status_str(st));
 			if (!o->expect_error)
 				goto out;
+			if (!ops) {
+				fprintf(stderr, "client: the MR failed before any operation succeeded\n");
+				goto out;
+			}
 			rc = 0;
 			goto out;
 		}
@@ -387,6 +415,9 @@ static int run_client(const struct options *o)
 			goto out;
 		}
 		ops++;
+		/* Revoke test: the server revokes only once told the MR works. */
+		if (o->expect_error && ops == 1 && send_started(&conn, src_mr))
+			goto out;
 		if (now_s() - start > (o->expect_error ? 20.0 : 1.5))
 			break;
 	}
