@@ -197,20 +197,25 @@ static int revoke_and_poison(struct pal_conn *conn, struct pal_mem *mem)
 	return 0;
 }
 
-static int wait_done(struct pal_conn *conn)
+/* Wait for one completion, which must be a success; what names it. */
+static int wait_success(struct pal_conn *conn, const char *what)
 {
 	struct ibv_wc wc;
 
 	if (pal_conn_poll(conn, &wc, WAIT_MS)) {
-		fprintf(stderr, "server: no message from the client: %s\n", conn->err);
+		fprintf(stderr, "%s: %s\n", what, conn->err);
 		return -1;
 	}
 	if (wc.status != IBV_WC_SUCCESS) {
-		fprintf(stderr, "server: receive completed with %s\n",
-			ibv_wc_status_str(wc.status));
+		fprintf(stderr, "%s completed with %s\n", what, ibv_wc_status_str(wc.status));
 		return -1;
 	}
 	return 0;
+}
+
+static int wait_done(struct pal_conn *conn)
+{
+	return wait_success(conn, "server: receive of the client's message");
 }
 
 static int move_under_traffic(struct pal_conn *conn, struct pal_mem *mem,
@@ -343,19 +348,11 @@ static int one_op(struct pal_conn *conn, enum ibv_wr_opcode op, struct ibv_mr *m
 /* SEND "started" (the first bytes of src_mr) and wait for its completion. */
 static int send_started(struct pal_conn *conn, struct ibv_mr *src_mr)
 {
-	struct ibv_wc wc;
-
-	if (pal_conn_post_send(conn, src_mr, src_mr->addr, CTRL_LEN, 999999) ||
-	    pal_conn_poll(conn, &wc, WAIT_MS)) {
+	if (pal_conn_post_send(conn, src_mr, src_mr->addr, CTRL_LEN, 999999)) {
 		fprintf(stderr, "client: %s\n", conn->err);
 		return -1;
 	}
-	if (wc.status != IBV_WC_SUCCESS) {
-		fprintf(stderr, "client: SEND \"started\" completed with %s\n",
-			ibv_wc_status_str(wc.status));
-		return -1;
-	}
-	return 0;
+	return wait_success(conn, "client: SEND \"started\"");
 }
 
 static int run_client(const struct options *o)
