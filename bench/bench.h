@@ -125,6 +125,9 @@ struct bench_report_opts {
 	const char *csv;	/* CSV file, NULL for none */
 };
 
+/* "pal_bench (rdma-pal) VERSION" on the standard output, as -V prints it. */
+void bench_print_version(void);
+
 /*
  * Handle option c if it is a shared one (-V prints the version and exits);
  * false if it is not. --out_csv is only valid for commands that take it,

@@ -6,11 +6,16 @@
 
 #include "bench.h"
 
+void bench_print_version(void)
+{
+	printf("pal_bench (rdma-pal) %s\n", RDMA_PAL_VERSION);
+}
+
 bool bench_common_opt(int c, const char *arg, bool csv_ok, struct bench_report_opts *r)
 {
 	switch (c) {
 	case 'V':
-		printf("pal_bench (rdma-pal) %s\n", RDMA_PAL_VERSION);
+		bench_print_version();
 		exit(0);
 	case BENCH_OPT_OUT_JSON:
 		if (!r->json)

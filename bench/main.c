@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
-		printf("pal_bench (rdma-pal) %s\n", RDMA_PAL_VERSION);
+		bench_print_version();
 		return 0;
 	}
 	if (!strcmp(argv[1], "--backends")) {
