@@ -13,7 +13,9 @@
  *  - traffic: batches of RDMA WRITEs of fresh patterns to random windows
  *    of the target MR, then READs of the same windows; every request must
  *    complete exactly once, in order, and while the MR is valid every
- *    READ must return what was written;
+ *    READ must return what was written and the exporter's CPU view must
+ *    hold it too (a stale mapping after a move would read back its own
+ *    writes, but they would not be in the buffer);
  *  - a registration thread registers random windows of the same buffer
  *    (pinned or on demand) and deregisters them;
  *  - a move thread moves the buffer: this must succeed unless an importer
@@ -26,7 +28,10 @@
  * --no-on-demand: the device has no on-demand dma-buf MRs (siw): every MR,
  * the target's and the registration thread's, is pinned.
  *
- * Finally the exporter must report no attachment, mapping or pin left.
+ * Finally the exporter must report no attachment, mapping or pin left, and
+ * the run must show that the races happened: at least MIN_OVERLAP good,
+ * checked batches during which a move completed (on demand) or was
+ * refused for a pin (pinned), and during which a registration was made.
  * Exit 0 if everything held, 1 with the reason otherwise.
  */
 #include <errno.h>
@@ -52,6 +57,8 @@
 #define BATCH 4
 #define MAX_WINDOW (16 << 10)
 #define POLL_MS 30000
+/* Good batches that must have overlapped each kind of race. */
+#define MIN_OVERLAP 10
 
 struct options {
 	const char *device;
@@ -72,9 +79,14 @@ struct race {
 	atomic_bool revoke_started;
 	atomic_bool revoke_done;
 	atomic_bool failed;
-	/* Counters, each written by one thread. */
-	unsigned long regs, reg_enodev, moves, move_ebusy, move_enodev;
+	/* Counters, each written by one thread; read by traffic as it goes. */
+	atomic_ulong regs, moves, move_ebusy;
+	unsigned long reg_enodev, move_enodev;
 	unsigned long batches_ok, requests, errors_after_revoke;
+	/* Good batches whose windows were checked in the CPU view. */
+	unsigned long batches_cpu_checked;
+	/* Good batches during which a move completed, was refused, a reg made. */
+	unsigned long batches_across_move, batches_across_ebusy, batches_across_reg;
 };
 
 static void fail(struct race *r, const char *fmt, ...)
@@ -167,7 +179,7 @@ static void *reg_thread(void *arg)
 			ibv_dereg_mr(mr);
 			break;
 		}
-		r->regs++;
+		atomic_fetch_add(&r->regs, 1);
 		sleep_us((long)rand_below(&rng, 2000));
 		if (ibv_dereg_mr(mr)) {
 			fail(r, "ibv_dereg_mr: %s", pal_errno_name(errno));
@@ -189,9 +201,9 @@ static void *move_thread(void *arg)
 				fail(r, "%u mapping(s) held across a move", live);
 				break;
 			}
-			r->moves++;
+			atomic_fetch_add(&r->moves, 1);
 		} else if (errno == EBUSY) {
-			r->move_ebusy++;
+			atomic_fetch_add(&r->move_ebusy, 1);
 		} else if (errno == ENODEV && atomic_load(&r->revoke_started)) {
 			r->move_enodev++;
 		} else {
@@ -277,6 +289,25 @@ static void check_cq_empty(struct race *r)
 }
 
 /*
+ * The exporter's CPU view of [offset, +len) must hold what the batch wrote.
+ * Moves copy the buffer and keep the CPU view, and only this thread
+ * writes, so the view cannot change under the check; only the poison of a
+ * revoke can, and a revoke that started before the check ended voids it.
+ * Returns true if the window was checked (a mismatch fails the run).
+ */
+static bool check_cpu_view(struct race *r, const uint8_t *want, size_t offset, size_t len)
+{
+	bool same = !memcmp((const uint8_t *)r->mem.cpu + offset, want, len);
+
+	if (atomic_load(&r->revoke_started))
+		return false;
+	if (!same)
+		fail(r, "the exporter's CPU view of [%zu, +%zu) does not hold what the WRITE wrote, though the MR READ it back",
+		     offset, len);
+	return true;
+}
+
+/*
  * One batch: WRITE BATCH windows, then READ them back. Returns 1 if every
  * request succeeded, 0 if some failed (then the QPs are reset), -1 on a
  * failed check.
@@ -285,6 +316,9 @@ static int traffic_batch(struct race *r, struct traffic *t, uint64_t *rng)
 {
 	size_t offset[BATCH], len[BATCH];
 	bool posted_after_revoke = atomic_load(&r->revoke_done);
+	unsigned long moves = atomic_load(&r->moves), ebusy = atomic_load(&r->move_ebusy);
+	unsigned long regs = atomic_load(&r->regs);
+	bool cpu_checked = true;
 	enum ibv_wr_opcode op[2] = { IBV_WR_RDMA_WRITE, IBV_WR_RDMA_READ };
 	int pass, i, errors = 0, e;
 
@@ -351,8 +385,18 @@ static int traffic_batch(struct race *r, struct traffic *t, uint64_t *rng)
 			     offset[i], len[i]);
 			return -1;
 		}
+		if (!check_cpu_view(r, t->src + i * MAX_WINDOW, offset[i], len[i]))
+			cpu_checked = false;
+		else if (atomic_load(&r->failed))
+			return -1;
 	}
 	r->batches_ok++;
+	if (!cpu_checked)
+		return 1;
+	r->batches_cpu_checked++;
+	r->batches_across_move += atomic_load(&r->moves) != moves;
+	r->batches_across_ebusy += atomic_load(&r->move_ebusy) != ebusy;
+	r->batches_across_reg += atomic_load(&r->regs) != regs;
 	return 1;
 }
 
@@ -426,11 +470,17 @@ static int check_end(struct race *r)
 		fail(r, "the exporter still has importers after every MR is gone");
 		return -1;
 	}
-	/* A run in which nothing raced proves nothing. */
-	if (!r->batches_ok || !r->regs || !r->errors_after_revoke ||
-	    (!r->opt->pinned && !r->moves)) {
-		fail(r, "too little happened: %lu good batches, %lu registrations, %lu moves, %lu failed batches after the revoke",
-		     r->batches_ok, r->regs, r->moves, r->errors_after_revoke);
+	/*
+	 * A run in which nothing raced proves nothing: good batches must have
+	 * overlapped completed moves (on demand; a pinned target refuses them,
+	 * so there the refusals must have overlapped) and registrations.
+	 */
+	if (!r->errors_after_revoke ||
+	    (r->opt->pinned ? r->batches_across_ebusy : r->batches_across_move) < MIN_OVERLAP ||
+	    r->batches_across_reg < MIN_OVERLAP) {
+		fail(r, "too little overlapped: %lu failed batches after the revoke; of the checked good batches %lu overlapped a move, %lu a refused move, %lu a registration (at least %d needed)",
+		     r->errors_after_revoke, r->batches_across_move, r->batches_across_ebusy,
+		     r->batches_across_reg, MIN_OVERLAP);
 		return -1;
 	}
 	return 0;
@@ -512,10 +562,14 @@ int main(int argc, char **argv)
 	pthread_join(revoke, NULL);
 	printf("traffic: %lu requests, %lu good batches, %lu failed batches after the revoke\n",
 	       r.requests, r.batches_ok, r.errors_after_revoke);
-	printf("registrations: %lu, refused with ENODEV after the revoke: %lu\n", r.regs,
-	       r.reg_enodev);
+	printf("registrations: %lu, refused with ENODEV after the revoke: %lu\n",
+	       atomic_load(&r.regs), r.reg_enodev);
 	printf("moves: %lu, EBUSY (pinned): %lu, ENODEV (revoked): %lu; QP resets retried: %lu\n",
-	       r.moves, r.move_ebusy, r.move_enodev, r.loop.reset_retries);
+	       atomic_load(&r.moves), atomic_load(&r.move_ebusy), r.move_enodev,
+	       r.loop.reset_retries);
+	printf("good batches checked in the CPU view: %lu; of them during a move: %lu, a refused move: %lu, a registration: %lu\n",
+	       r.batches_cpu_checked, r.batches_across_move, r.batches_across_ebusy,
+	       r.batches_across_reg);
 	if (!rc)
 		rc = check_end(&r);
 	pal_mem_free(&r.mem);

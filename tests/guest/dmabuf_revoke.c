@@ -15,15 +15,20 @@
  * poisons the buffer through its CPU view and, once the client is gone,
  * requires the poison to be intact: nothing was written after the revoke
  * returned. The client must get an error completion after at least one
- * correct pair (and no wrong data before it).
+ * correct pair (and no wrong data before it); with --expect-status, one
+ * of the statuses listed (the device's way of saying that the peer refused
+ * the access, not, say, a retry timeout of a peer that stopped answering).
  *
- * move: the server moves the buffer three times under the traffic. The
- * client must see every operation succeed with correct data, then writes a
- * final pattern and SENDs "done"; the server checks the final pattern
- * through the CPU view, which follows the moves.
+ * move: once the client has SENT "started" after its first correct pair,
+ * the server moves the buffer three times under the traffic and then SENDs
+ * "moved". The client goes on until it has done at least MIN_PAIRS_AFTER
+ * correct pairs after that message, so the moves fall between correct
+ * traffic before and after them; every operation must succeed with correct
+ * data. It then writes a final pattern and SENDs "done"; the server checks
+ * the final pattern through the CPU view, which follows the moves.
  *
- * move-pinned: moving a pinned buffer must fail with EBUSY; traffic goes
- * on unharmed.
+ * move-pinned: the same, but each move of the pinned buffer must fail with
+ * EBUSY; traffic goes on unharmed.
  *
  * Both sides finally require the exporter to report no list still mapped
  * and, after deregistration, no attachment left.
@@ -49,6 +54,11 @@
 #define POISON 0xa5
 #define CTRL_LEN 64
 #define WAIT_MS 30000
+/* Correct WRITE+READ pairs the client needs after the server's moves. */
+#define MIN_PAIRS_AFTER 3
+/* Work request ids of the messages. */
+#define WR_STARTED 999999
+#define WR_MOVED 2000000
 
 enum action { ACT_REVOKE, ACT_MOVE, ACT_MOVE_PINNED };
 
@@ -61,7 +71,47 @@ struct options {
 	bool on_demand;
 	enum action action;
 	bool expect_error;
+	/* Bit i set: completion status i is the error expected. */
+	unsigned long long expect_status;
 };
+
+/* The completion statuses --expect-status may name, by their enum names. */
+static const struct {
+	const char *name;
+	enum ibv_wc_status status;
+} status_names[] = {
+	{ "REM_ACCESS_ERR", IBV_WC_REM_ACCESS_ERR },
+	{ "REM_OP_ERR", IBV_WC_REM_OP_ERR },
+	{ "REM_INV_REQ_ERR", IBV_WC_REM_INV_REQ_ERR },
+	{ "WR_FLUSH_ERR", IBV_WC_WR_FLUSH_ERR },
+	{ "LOC_QP_OP_ERR", IBV_WC_LOC_QP_OP_ERR },
+	{ "LOC_PROT_ERR", IBV_WC_LOC_PROT_ERR },
+	{ "RETRY_EXC_ERR", IBV_WC_RETRY_EXC_ERR },
+	{ "GENERAL_ERR", IBV_WC_GENERAL_ERR },
+};
+
+/* Parse "NAME[,NAME...]" into a bit set of statuses; 0 if a name is unknown. */
+static unsigned long long parse_statuses(const char *list)
+{
+	unsigned long long set = 0;
+	char *copy = strdup(list), *tok, *save = NULL;
+
+	for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		for (i = 0; i < sizeof(status_names) / sizeof(status_names[0]); i++)
+			if (!strcmp(tok, status_names[i].name))
+				break;
+		if (i == sizeof(status_names) / sizeof(status_names[0])) {
+			set = 0;
+			break;
+		}
+		set |= 1ULL << status_names[i].status;
+	}
+	free(copy);
+	return set;
+}
 
 static void usage(const char *prog)
 {
@@ -69,7 +119,9 @@ static void usage(const char *prog)
 		"usage: %s --server ADDR --action revoke|move|move-pinned [options]\n"
 		"       %s --client ADDR --expect error|success [options]\n"
 		"  --port P, --size BYTES (default 1 MiB), --extent-size BYTES,\n"
-		"  --on-demand (server: register with IBV_ACCESS_ON_DEMAND)\n",
+		"  --on-demand (server: register with IBV_ACCESS_ON_DEMAND),\n"
+		"  --expect-status NAME[,NAME...] (client: the error's status, e.g.\n"
+		"    REM_ACCESS_ERR, WR_FLUSH_ERR, LOC_QP_OP_ERR)\n",
 		prog, prog);
 }
 
@@ -84,6 +136,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "on-demand", no_argument, NULL, 'o' },
 		{ "action", required_argument, NULL, 'a' },
 		{ "expect", required_argument, NULL, 'e' },
+		{ "expect-status", required_argument, NULL, 'E' },
 		{ 0 }
 	};
 	int c;
@@ -109,6 +162,11 @@ static int parse(int argc, char **argv, struct options *o)
 				return usage(argv[0]), -1;
 			break;
 		case 'e': o->expect_error = !strcmp(optarg, "error"); break;
+		case 'E':
+			o->expect_status = parse_statuses(optarg);
+			if (!o->expect_status)
+				return usage(argv[0]), -1;
+			break;
 		default: usage(argv[0]); return -1;
 		}
 	}
@@ -197,8 +255,11 @@ static int revoke_and_poison(struct pal_conn *conn, struct pal_mem *mem)
 	return 0;
 }
 
-/* Wait for one completion, which must be a success; what names it. */
-static int wait_success(struct pal_conn *conn, const char *what)
+/*
+ * Wait for the completion of work request wr_id, which must be a success and
+ * the next one; what names it.
+ */
+static int wait_success(struct pal_conn *conn, uint64_t wr_id, const char *what)
 {
 	struct ibv_wc wc;
 
@@ -210,21 +271,30 @@ static int wait_success(struct pal_conn *conn, const char *what)
 		fprintf(stderr, "%s completed with %s\n", what, ibv_wc_status_str(wc.status));
 		return -1;
 	}
+	if (wc.wr_id != wr_id) {
+		fprintf(stderr, "%s: completion of request %" PRIu64 " came first\n", what,
+			(uint64_t)wc.wr_id);
+		return -1;
+	}
 	return 0;
 }
 
-static int wait_done(struct pal_conn *conn)
+/* The server's receives: wr_id 1 takes "started", 2 takes "done". */
+static int wait_done(struct pal_conn *conn, uint64_t wr_id)
 {
-	return wait_success(conn, "server: receive of the client's message");
+	return wait_success(conn, wr_id, "server: receive of the client's message");
 }
 
 static int move_under_traffic(struct pal_conn *conn, struct pal_mem *mem,
-			      bool pinned)
+			      struct ibv_mr *ctrl_mr, bool pinned)
 {
 	uint32_t live;
 	ssize_t bad;
 	int i;
 
+	/* Move only an MR that has carried traffic, while it does. */
+	if (wait_done(conn, 1))
+		return -1;
 	for (i = 0; i < 3; i++) {
 		sleep_ms(250);
 		if (pinned) {
@@ -246,7 +316,11 @@ static int move_under_traffic(struct pal_conn *conn, struct pal_mem *mem,
 	}
 	printf("server: %s\n", pinned ? "3 moves refused with EBUSY" :
 					 "moved 3 times, no mapping held across a move");
-	if (wait_done(conn))
+	if (pal_conn_post_send(conn, ctrl_mr, ctrl_mr->addr, CTRL_LEN, WR_MOVED)) {
+		fprintf(stderr, "server: %s\n", conn->err);
+		return -1;
+	}
+	if (wait_success(conn, WR_MOVED, "server: SEND \"moved\"") || wait_done(conn, 2))
 		return -1;
 	bad = pal_pattern_check(mem->cpu, mem->size, FINAL_SEED, 0);
 	if (bad >= 0) {
@@ -292,7 +366,8 @@ static int run_server(const struct options *o)
 	if (check_stats(mem.dmabuf_fd, 1, -1, "registered"))
 		goto out;
 	memset(mem.cpu, 0, mem.size);
-	if (pal_conn_post_recv(&conn, ctrl_mr, ctrl.cpu, CTRL_LEN, 1)) {
+	if (pal_conn_post_recv(&conn, ctrl_mr, ctrl.cpu, CTRL_LEN, 1) ||
+	    pal_conn_post_recv(&conn, ctrl_mr, ctrl.cpu, CTRL_LEN, 2)) {
 		fprintf(stderr, "server: %s\n", conn.err);
 		goto out;
 	}
@@ -304,13 +379,13 @@ static int run_server(const struct options *o)
 	}
 	if (o->action == ACT_REVOKE) {
 		/* Revoke only an MR that has carried traffic, while it does. */
-		if (wait_done(&conn))
+		if (wait_done(&conn, 1))
 			goto out;
 		printf("server: the client's traffic works; revoking under it\n");
 		sleep_ms(100);
 		rc = revoke_and_poison(&conn, &mem);
 	} else {
-		rc = move_under_traffic(&conn, &mem, o->action == ACT_MOVE_PINNED);
+		rc = move_under_traffic(&conn, &mem, ctrl_mr, o->action == ACT_MOVE_PINNED);
 	}
 out:
 	if (mr && ibv_dereg_mr(mr)) {
@@ -327,9 +402,12 @@ out:
 	return rc;
 }
 
-/* Post one operation and wait; returns the completion status or -1. */
+/*
+ * Post one operation and wait; returns the completion status or -1. The
+ * server's "moved" may arrive meanwhile: it sets *moved.
+ */
 static int one_op(struct pal_conn *conn, enum ibv_wr_opcode op, struct ibv_mr *mr,
-		  size_t len, uint64_t wr_id)
+		  size_t len, uint64_t wr_id, bool *moved)
 {
 	struct ibv_wc wc;
 
@@ -338,8 +416,18 @@ static int one_op(struct pal_conn *conn, enum ibv_wr_opcode op, struct ibv_mr *m
 		fprintf(stderr, "client: %s\n", conn->err);
 		return -1;
 	}
-	if (pal_conn_poll(conn, &wc, WAIT_MS)) {
-		fprintf(stderr, "client: %s\n", conn->err);
+	for (;;) {
+		if (pal_conn_poll(conn, &wc, WAIT_MS)) {
+			fprintf(stderr, "client: %s\n", conn->err);
+			return -1;
+		}
+		if (wc.wr_id != WR_MOVED || wc.status != IBV_WC_SUCCESS)
+			break;
+		*moved = true;
+	}
+	if (wc.wr_id != wr_id && wc.status == IBV_WC_SUCCESS) {
+		fprintf(stderr, "client: completion of request %" PRIu64 " where %" PRIu64
+			" was due\n", (uint64_t)wc.wr_id, wr_id);
 		return -1;
 	}
 	return wc.status;
@@ -348,11 +436,11 @@ static int one_op(struct pal_conn *conn, enum ibv_wr_opcode op, struct ibv_mr *m
 /* SEND "started" (the first bytes of src_mr) and wait for its completion. */
 static int send_started(struct pal_conn *conn, struct ibv_mr *src_mr)
 {
-	if (pal_conn_post_send(conn, src_mr, src_mr->addr, CTRL_LEN, 999999)) {
+	if (pal_conn_post_send(conn, src_mr, src_mr->addr, CTRL_LEN, WR_STARTED)) {
 		fprintf(stderr, "client: %s\n", conn->err);
 		return -1;
 	}
-	return wait_success(conn, "client: SEND \"started\"");
+	return wait_success(conn, WR_STARTED, "client: SEND \"started\"");
 }
 
 static int run_client(const struct options *o)
@@ -360,11 +448,12 @@ static int run_client(const struct options *o)
 	struct pal_conn_attr attr = { .max_send_wr = 4, .max_recv_wr = 4, .max_rd_atomic = 4 };
 	struct pal_mem_params params = { .size = o->size };
 	int access = IBV_ACCESS_LOCAL_WRITE;
-	struct pal_mem src = { 0 }, dst = { 0 };
-	struct ibv_mr *src_mr = NULL, *dst_mr = NULL;
+	struct pal_mem src = { 0 }, dst = { 0 }, ctrl = { 0 };
+	struct ibv_mr *src_mr = NULL, *dst_mr = NULL, *ctrl_mr = NULL;
 	struct pal_remote_buf adv = { 0 };
-	unsigned long ops = 0;
+	unsigned long ops = 0, ops_moved = 0;
 	struct pal_conn conn;
+	bool moved = false;
 	double start;
 	int rc = -1, st;
 
@@ -375,12 +464,18 @@ static int run_client(const struct options *o)
 		goto out;
 	}
 	if (pal_mem_alloc(&src, &pal_mem_host_ops, &params) ||
-	    pal_mem_alloc(&dst, &pal_mem_host_ops, &params))
+	    pal_mem_alloc(&dst, &pal_mem_host_ops, &params) ||
+	    pal_mem_alloc(&ctrl, &pal_mem_host_ops, &(struct pal_mem_params){ .size = CTRL_LEN }))
 		goto out;
 	src_mr = pal_mem_reg(&src, conn.pd, 0, o->size, access, false);
 	dst_mr = pal_mem_reg(&dst, conn.pd, 0, o->size, access, false);
-	if (!src_mr || !dst_mr)
+	ctrl_mr = pal_mem_reg(&ctrl, conn.pd, 0, CTRL_LEN, access, false);
+	if (!src_mr || !dst_mr || !ctrl_mr)
 		goto out;
+	if (pal_conn_post_recv(&conn, ctrl_mr, ctrl.cpu, CTRL_LEN, WR_MOVED)) {
+		fprintf(stderr, "client: %s\n", conn.err);
+		goto out;
+	}
 	pal_pattern_fill(src.cpu, o->size, CLIENT_SEED, 0);
 	if (pal_conn_connect(&conn, &adv)) {
 		fprintf(stderr, "client: %s\n", conn.err);
@@ -388,10 +483,13 @@ static int run_client(const struct options *o)
 	}
 	start = now_s();
 	for (;;) {
-		st = one_op(&conn, IBV_WR_RDMA_WRITE, src_mr, o->size, 2 * ops);
+		bool moved_before = moved;
+
+		st = one_op(&conn, IBV_WR_RDMA_WRITE, src_mr, o->size, 2 * ops, &moved);
 		if (st == IBV_WC_SUCCESS) {
 			memset(dst.cpu, 0, o->size);
-			st = one_op(&conn, IBV_WR_RDMA_READ, dst_mr, o->size, 2 * ops + 1);
+			st = one_op(&conn, IBV_WR_RDMA_READ, dst_mr, o->size, 2 * ops + 1,
+				    &moved);
 		}
 		if (st < 0)
 			goto out;
@@ -404,6 +502,11 @@ static int run_client(const struct options *o)
 				fprintf(stderr, "client: the MR failed before any operation succeeded\n");
 				goto out;
 			}
+			if (o->expect_status && !(o->expect_status & (1ULL << st))) {
+				fprintf(stderr, "client: %s is not the error expected after a revoke\n",
+					ibv_wc_status_str(st));
+				goto out;
+			}
 			rc = 0;
 			goto out;
 		}
@@ -412,19 +515,29 @@ static int run_client(const struct options *o)
 			goto out;
 		}
 		ops++;
-		/* Revoke test: the server revokes only once told the MR works. */
-		if (o->expect_error && ops == 1 && send_started(&conn, src_mr))
+		ops_moved += moved_before;
+		/* The server revokes or moves only once told the MR works. */
+		if (ops == 1 && send_started(&conn, src_mr))
 			goto out;
-		if (now_s() - start > (o->expect_error ? 20.0 : 1.5))
+		if (!o->expect_error && ops_moved >= MIN_PAIRS_AFTER)
+			break;
+		if (now_s() - start > 30.0)
 			break;
 	}
 	if (o->expect_error) {
 		fprintf(stderr, "client: %lu operations and no error after the revoke\n", ops);
 		goto out;
 	}
-	printf("client: %lu WRITE+READ pairs with correct data\n", ops);
+	if (ops_moved < MIN_PAIRS_AFTER) {
+		fprintf(stderr, "client: %lu correct pairs, %lu after the server's moves: %s\n",
+			ops, ops_moved, moved ? "too few" : "\"moved\" never came");
+		goto out;
+	}
+	printf("client: %lu WRITE+READ pairs with correct data, %lu of them after the server's moves\n",
+	       ops, ops_moved);
 	pal_pattern_fill(src.cpu, o->size, FINAL_SEED, 0);
-	if (one_op(&conn, IBV_WR_RDMA_WRITE, src_mr, o->size, 1000000) != IBV_WC_SUCCESS)
+	if (one_op(&conn, IBV_WR_RDMA_WRITE, src_mr, o->size, 1000000, &moved) !=
+	    IBV_WC_SUCCESS)
 		goto out;
 	if (pal_conn_post_send(&conn, src_mr, src_mr->addr, CTRL_LEN, 1000001)) {
 		fprintf(stderr, "client: %s\n", conn.err);
@@ -442,8 +555,11 @@ out:
 		ibv_dereg_mr(src_mr);
 	if (dst_mr)
 		ibv_dereg_mr(dst_mr);
+	if (ctrl_mr)
+		ibv_dereg_mr(ctrl_mr);
 	pal_mem_free(&src);
 	pal_mem_free(&dst);
+	pal_mem_free(&ctrl);
 	pal_conn_destroy(&conn);
 	return rc;
 }

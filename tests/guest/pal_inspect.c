@@ -22,6 +22,11 @@
  * to fail with ERRNO instead. For "vfio", --device and --bar name the
  * PCI device (bound to vfio-pci) and its BAR.
  *
+ * A list that passes those checks must also be in buffer order and cover
+ * every page once: the program tags each page through the exporter's CPU
+ * view and the test device reads the tags back through the list's
+ * addresses (for a list that is not RAM, the device must refuse that).
+ *
  * --udmabuf-list makes one udmabuf of several items (UDMABUF_CREATE_LIST)
  * out of one 2 MiB hugetlb folio, each item a piece [OFF, OFF + LEN) of it
  * in the order given, so that pieces start and end inside the folio and
@@ -35,6 +40,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +109,78 @@ static int check_shape(const struct pal_mem *mem, const struct dma_buf_pal_test_
 	       mem->ops->name, mem->size, arg->nr_ranges, e->no_cpu ? "non-CPU " : "",
 	       e->kind == DMA_BUF_PAL_TEST_MMIO ? "MMIO" : "RAM", arg->nr_segs, min, max);
 	return bad;
+}
+
+/* The tag written at the start of page i: distinct for every page. */
+static uint64_t page_tag(size_t i)
+{
+	return 0x7061676500000000ULL | i;	/* "page" */
+}
+
+/*
+ * A list of the right shape can still be out of buffer order or cover a
+ * page twice and another not at all. Tag every page through the exporter's
+ * CPU view, have the device read the tags through the list's addresses in
+ * list order (DMA_BUF_PAL_TEST_INSPECT_TAGS), and require page i's own tag
+ * at position i. A list that is not all RAM must be refused (EOPNOTSUPP),
+ * and so must an unknown flag (EINVAL).
+ */
+static int check_tags(int devfd, const struct pal_mem *mem, const struct expectations *e)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), pages = mem->size / page, i, bad = 0;
+	struct dma_buf_pal_test_inspect arg = {
+		.fd = mem->dmabuf_fd, .flags = 0x80000000u,
+	};
+	uint64_t *tags;
+	int got, want = e->kind == DMA_BUF_PAL_TEST_RAM ? 0 : EOPNOTSUPP;
+
+	got = ioctl(devfd, DMA_BUF_PAL_TEST_INSPECT, &arg) ? errno : 0;
+	if (got != EINVAL) {
+		fprintf(stderr, "INSPECT with an unknown flag: %s, expected EINVAL\n",
+			pal_errno_name(got));
+		return 1;
+	}
+	tags = calloc(pages, sizeof(*tags));
+	if (!tags) {
+		perror("calloc");
+		return 1;
+	}
+	if (!want)
+		for (i = 0; i < pages; i++) {
+			uint64_t t = page_tag(i);
+
+			memcpy((uint8_t *)mem->cpu + i * page, &t, sizeof(t));
+		}
+	arg.flags = DMA_BUF_PAL_TEST_INSPECT_TAGS;
+	arg.max_tags = (__u32)pages;
+	arg.tags_ptr = (uintptr_t)tags;
+	got = ioctl(devfd, DMA_BUF_PAL_TEST_INSPECT, &arg) ? errno : 0;
+	if (got != want) {
+		fprintf(stderr, "INSPECT with tags: %s, expected %s\n", pal_errno_name(got),
+			pal_errno_name(want));
+		free(tags);
+		return 1;
+	}
+	if (want) {
+		printf("tags through a list that is not RAM: %s, as expected\n",
+		       pal_errno_name(got));
+		free(tags);
+		return 0;
+	}
+	for (i = 0; i < pages; i++) {
+		if (tags[i] == page_tag(i))
+			continue;
+		if (!bad++)
+			fprintf(stderr, "page %zu: the list's address holds %#llx, page %zu's tag is %#llx (list out of order, or a page twice)\n",
+				i, (unsigned long long)tags[i], i, (unsigned long long)page_tag(i));
+	}
+	free(tags);
+	if (bad) {
+		fprintf(stderr, "%zu of %zu pages are not where the list says\n", bad, pages);
+		return 1;
+	}
+	printf("tags: all %zu pages read through the list in buffer order, each once\n", pages);
+	return 0;
 }
 
 /* The test exporter must be left with no attachment and no mapping. */
@@ -378,6 +456,8 @@ int main(int argc, char **argv)
 		rc = 0;
 	} else {
 		rc = check_shape(&mem, &arg, ranges, &e);
+		if (!rc && !e.no_cpu)
+			rc = check_tags(devfd, &mem, &e);
 	}
 	if (ops == &pal_mem_testexp_ops)
 		rc |= check_released(devfd, &mem);
