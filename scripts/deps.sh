@@ -15,6 +15,8 @@ packages=(
 	# patched rdma-core and perftest builds (scripts/userspace-tree.sh)
 	ninja-build libnl-3-dev libnl-route-3-dev autoconf automake libtool
 	libpci-dev libibumad-dev
+	# pyverbs, to run rdma-core's own tests in the guest
+	cython3 python3-dev
 	# reports
 	jq gnuplot-nox hwloc libhwloc-dev
 )

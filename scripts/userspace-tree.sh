@@ -113,14 +113,20 @@ make_tree() {
 	log "$tree: $pkg $version + $(series_entries "$patches/series" | wc -l) patch(es)"
 }
 
+# pyverbs is built with Debian's python3 and cython3 (scripts/deps.sh), not
+# whatever python3 comes first on PATH: the guest runs rdma-core's tests
+# (build/bin/run_tests.py) with /usr/bin/python3.
 build_rdma_core() {
 	mkdir -p "$tree/build"
 	(cd "$tree/build" &&
-		cmake -GNinja -DIN_PLACE=1 -DNO_PYVERBS=1 -DNO_MAN_PAGES=1 \
-			-DENABLE_STATIC=0 -DCMAKE_BUILD_TYPE=RelWithDebInfo .. >/dev/null &&
+		cmake -GNinja -DIN_PLACE=1 -DNO_PYVERBS=0 -DPYTHON_EXECUTABLE=/usr/bin/python3 \
+			-DNO_MAN_PAGES=1 -DENABLE_STATIC=0 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+			.. >/dev/null &&
 		ninja >/dev/null)
 	[ -f "$tree/build/lib/librxe-rdmav"*.so ] ||
 		die "rdma-core build produced no rxe provider"
+	[ -f "$tree/build/python/pyverbs/dmabuf.cpython-"*.so ] ||
+		die "rdma-core build produced no pyverbs (cython3 and python3-dev installed?)"
 }
 
 # perftest's dma-buf backend reaches the series' test exporter through the

@@ -521,7 +521,7 @@ static int run_client(const struct options *o)
 			goto out;
 		if (!o->expect_error && ops_moved >= MIN_PAIRS_AFTER)
 			break;
-		if (now_s() - start > 30.0)
+		if (now_s() - start > 60.0)
 			break;
 	}
 	if (o->expect_error) {

@@ -394,6 +394,39 @@ run_test "pal: inspecting a non-dma-buf fd fails with EBADF (fd -1, a memfd, a s
 run_test "rdma-core: programs load the patched libibverbs and rxe provider" t_patched_rdma_core
 run_test "dmabuf: ibv_reg_dmabuf_mr on rxe: good and bad registrations give the right errno" \
 	t_dmabuf_reg
+# t_pyverbs DEV ALLOCATOR MIN-TESTS ALLOW-SKIPS -k PATTERN...: rdma-core's own
+# tests (run_tests.py of the patched build, pyverbs) on DEV in pal_a, with
+# dma-bufs of host memory from ALLOCATOR (udmabuf or heap: rdma-core patch
+# "pyverbs: Allocate dma-bufs from host memory"). unittest must report OK
+# for at least MIN-TESTS tests; with ALLOW-SKIPS=0 none may be skipped.
+t_pyverbs() {
+	local dev=$1 alloc=$2 min=$3 allow_skips=$4 out rc ran
+	shift 4
+	out=$(mktemp)
+	in_a timeout 900 run_tests.py --dev "$dev" --dmabuf-allocator "$alloc" -v "$@" \
+		>"$out" 2>&1
+	rc=$?
+	cat "$out"
+	ran=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\} in .*/\1/p' "$out")
+	if [ "$rc" != 0 ] || ! grep -q '^OK' "$out"; then
+		echo "run_tests.py failed (exit $rc)"
+		rc=1
+	elif [ "${ran:-0}" -lt "$min" ]; then
+		echo "ran ${ran:-no} test(s), expected at least $min"
+		rc=1
+	elif [ "$allow_skips" = 0 ] && grep -q 'skipped' "$out"; then
+		echo "a dma-buf test was skipped"
+		rc=1
+	fi
+	rm -f "$out"
+	return "$rc"
+}
+run_test "rdma-core tests: DmaBufMRTest and DmaBufTestCase on rxe, udmabuf, none skipped" \
+	t_pyverbs rxe_a udmabuf 10 0 -k DmaBufMRTest -k DmaBufTestCase
+run_test "rdma-core tests: DmaBufTestCase on rxe, system heap, none skipped" \
+	t_pyverbs rxe_a heap 2 0 -k DmaBufTestCase
+run_test "rdma-core tests: MR, memory window and ODP tests on rxe" \
+	t_pyverbs rxe_a udmabuf 40 1 -k test_mr.MRTest -k test_mr.MWTest -k test_odp.OdpTestCase
 run_test "dmabuf: restrack reports path, extents and mode of a dma-buf MR" t_restrack
 mib=$((1 << 20))
 run_test "rc dmabuf: udmabuf MRs both sides: WRITE, READ, SEND, atomics" \
@@ -561,10 +594,14 @@ run_test "revoke: pinned MR under traffic: peer gets an error, nothing written a
 	t_revoke 18530 --action revoke -- --expect error --expect-status REM_ACCESS_ERR
 run_test "revoke: on-demand MR under traffic: peer gets an error, nothing written after revoke" \
 	t_revoke 18531 --action revoke --on-demand -- --expect error --expect-status REM_ACCESS_ERR
+# The move tests run pairs until three follow the moves: 256 KiB keeps a
+# pair short on the debug kernel.
 run_test "move: on-demand MR moved 3 times under traffic: data stays correct" \
-	t_revoke 18532 --action move --on-demand -- --expect success
+	t_revoke 18532 --action move --on-demand --size $((256 << 10)) -- --expect success \
+	--size $((256 << 10))
 run_test "move: a pinned MR's buffer cannot be moved (EBUSY), traffic unharmed" \
-	t_revoke 18533 --action move-pinned -- --expect success
+	t_revoke 18533 --action move-pinned --size $((256 << 10)) -- --expect success \
+	--size $((256 << 10))
 run_test "fence: the test exporter frees moved memory only after the reservation's fences" \
 	"$bin/dmabuf_fence" --test move-waits
 run_test "fence: an on-demand MR whose move hangs fails the WRITE in bounded time, then recovers" \
@@ -658,6 +695,11 @@ t_siw_stress() {
 }
 run_test "siw: siw_a and siw_b replace the rxe devices on the veth pair, active" t_siw_pair
 run_test "siw dmabuf: ibv_reg_dmabuf_mr: right errno, on-demand refused (EINVAL)" t_siw_reg
+# pyverbs connects its traffic tests' QPs by GID, without rdma_cm, which
+# iWARP cannot do ("No supported port is up"): on siw its registration
+# tests run, and our own rc tests below carry the traffic.
+run_test "rdma-core tests: DmaBufMRTest on siw, udmabuf, none skipped" \
+	t_pyverbs siw_a udmabuf 8 0 -k DmaBufMRTest
 run_test "siw rc dmabuf: test exporter, 4 KiB extents shuffled: WRITE, READ, SEND, atomics refused" \
 	t_rc_write_read 18562 --size $mib --backend testexp --extent-size 4096 --shuffle 3 \
 	--dmabuf --atomics-refused
@@ -681,7 +723,8 @@ run_test "siw rc dmabuf: server MR on a vfio-pci BAR (MMIO through the CPU), cli
 run_test "siw revoke: pinned MR under traffic: peer gets an error, nothing written after revoke" \
 	t_revoke 18570 --action revoke -- --expect error --expect-status WR_FLUSH_ERR,LOC_QP_OP_ERR
 run_test "siw move: a pinned MR's buffer cannot be moved (EBUSY), traffic unharmed" \
-	t_revoke 18571 --action move-pinned -- --expect success
+	t_revoke 18571 --action move-pinned --size $((256 << 10)) -- --expect success \
+	--size $((256 << 10))
 run_test "siw race: register/deregister, move and revoke against traffic, pinned MRs" \
 	t_siw_race
 run_test "siw stress: seeded random operations checked against a model, pinned MRs" \
