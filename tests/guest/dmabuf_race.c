@@ -202,6 +202,10 @@ static void *move_thread(void *arg)
 				break;
 			}
 			atomic_fetch_add(&r->moves, 1);
+		} else if (errno == EBUSY && live) {
+			/* Not a pin: an importer kept its mapping. */
+			fail(r, "move refused: %u mapping(s) kept after invalidation", live);
+			break;
 		} else if (errno == EBUSY) {
 			atomic_fetch_add(&r->move_ebusy, 1);
 		} else if (errno == ENODEV && atomic_load(&r->revoke_started)) {
@@ -210,7 +214,12 @@ static void *move_thread(void *arg)
 			fail(r, "move failed with %s", pal_errno_name(errno));
 			break;
 		}
-		sleep_us((long)rand_below(&rng, 3000));
+		/*
+		 * A move holds the reservation lock while it copies the buffer;
+		 * an on-demand fault waits for it for a bounded time, which a
+		 * stalled debug guest must not exhaust with moves back to back.
+		 */
+		sleep_us(2000 + (long)rand_below(&rng, 2000));
 	}
 	return NULL;
 }
@@ -316,9 +325,8 @@ static int traffic_batch(struct race *r, struct traffic *t, uint64_t *rng)
 {
 	size_t offset[BATCH], len[BATCH];
 	bool posted_after_revoke = atomic_load(&r->revoke_done);
-	unsigned long moves = atomic_load(&r->moves), ebusy = atomic_load(&r->move_ebusy);
-	unsigned long regs = atomic_load(&r->regs);
-	bool cpu_checked = true;
+	unsigned long moves, ebusy, regs;
+	bool moved, refused, registered, cpu_checked = true;
 	enum ibv_wr_opcode op[2] = { IBV_WR_RDMA_WRITE, IBV_WR_RDMA_READ };
 	int pass, i, errors = 0, e;
 
@@ -327,6 +335,13 @@ static int traffic_batch(struct race *r, struct traffic *t, uint64_t *rng)
 		pal_pattern_fill(t->src + i * MAX_WINDOW, len[i], next_rand(rng), 0);
 		memset(t->dst + i * MAX_WINDOW, 0, len[i]);
 	}
+	/*
+	 * What overlapped the RDMA traffic: counted from the first post to
+	 * the last completion, not over the CPU-view check after it.
+	 */
+	moves = atomic_load(&r->moves);
+	ebusy = atomic_load(&r->move_ebusy);
+	regs = atomic_load(&r->regs);
 	/* Windows may overlap: the last WRITE of a byte is what READ sees. */
 	for (pass = 0; pass < 2; pass++) {
 		uint64_t first = t->next_wr_id;
@@ -350,6 +365,9 @@ static int traffic_batch(struct race *r, struct traffic *t, uint64_t *rng)
 		if (e)
 			break;
 	}
+	moved = atomic_load(&r->moves) != moves;
+	refused = atomic_load(&r->move_ebusy) != ebusy;
+	registered = atomic_load(&r->regs) != regs;
 	if (errors) {
 		if (!atomic_load(&r->revoke_started)) {
 			fail(r, "requests failed before any revoke");
@@ -394,9 +412,9 @@ static int traffic_batch(struct race *r, struct traffic *t, uint64_t *rng)
 	if (!cpu_checked)
 		return 1;
 	r->batches_cpu_checked++;
-	r->batches_across_move += atomic_load(&r->moves) != moves;
-	r->batches_across_ebusy += atomic_load(&r->move_ebusy) != ebusy;
-	r->batches_across_reg += atomic_load(&r->regs) != regs;
+	r->batches_across_move += moved;
+	r->batches_across_ebusy += refused;
+	r->batches_across_reg += registered;
 	return 1;
 }
 

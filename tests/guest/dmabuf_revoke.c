@@ -320,8 +320,25 @@ static int move_under_traffic(struct pal_conn *conn, struct pal_mem *mem,
 		fprintf(stderr, "server: %s\n", conn->err);
 		return -1;
 	}
-	if (wait_success(conn, WR_MOVED, "server: SEND \"moved\"") || wait_done(conn, 2))
-		return -1;
+	/*
+	 * The SEND completes on its ACK, which may come after the client's
+	 * "done" if the ACK was lost and the SEND retried: take both in
+	 * either order.
+	 */
+	for (i = 0; i < 2; i++) {
+		struct ibv_wc wc;
+
+		if (pal_conn_poll(conn, &wc, WAIT_MS)) {
+			fprintf(stderr, "server: waiting for \"moved\" and \"done\": %s\n",
+				conn->err);
+			return -1;
+		}
+		if (wc.status != IBV_WC_SUCCESS || (wc.wr_id != WR_MOVED && wc.wr_id != 2)) {
+			fprintf(stderr, "server: request %" PRIu64 " completed with %s\n",
+				(uint64_t)wc.wr_id, ibv_wc_status_str(wc.status));
+			return -1;
+		}
+	}
 	bad = pal_pattern_check(mem->cpu, mem->size, FINAL_SEED, 0);
 	if (bad >= 0) {
 		fprintf(stderr, "server: byte %zd of the final pattern is wrong\n", bad);
@@ -416,14 +433,20 @@ static int one_op(struct pal_conn *conn, enum ibv_wr_opcode op, struct ibv_mr *m
 		fprintf(stderr, "client: %s\n", conn->err);
 		return -1;
 	}
+	/*
+	 * The RECV of "moved" completes in between: successfully (the
+	 * server's message), or flushed once the QP failed, in which case
+	 * the operation's own completion tells how.
+	 */
 	for (;;) {
 		if (pal_conn_poll(conn, &wc, WAIT_MS)) {
 			fprintf(stderr, "client: %s\n", conn->err);
 			return -1;
 		}
-		if (wc.wr_id != WR_MOVED || wc.status != IBV_WC_SUCCESS)
+		if (wc.wr_id != WR_MOVED)
 			break;
-		*moved = true;
+		if (wc.status == IBV_WC_SUCCESS)
+			*moved = true;
 	}
 	if (wc.wr_id != wr_id && wc.status == IBV_WC_SUCCESS) {
 		fprintf(stderr, "client: completion of request %" PRIu64 " where %" PRIu64
@@ -433,14 +456,32 @@ static int one_op(struct pal_conn *conn, enum ibv_wr_opcode op, struct ibv_mr *m
 	return wc.status;
 }
 
-/* SEND "started" (the first bytes of src_mr) and wait for its completion. */
-static int send_started(struct pal_conn *conn, struct ibv_mr *src_mr)
+/*
+ * SEND "started" (the first bytes of src_mr) and wait for its completion;
+ * the server's "moved" may arrive first (if the SEND's ACK was lost).
+ */
+static int send_started(struct pal_conn *conn, struct ibv_mr *src_mr, bool *moved)
 {
+	struct ibv_wc wc;
+
 	if (pal_conn_post_send(conn, src_mr, src_mr->addr, CTRL_LEN, WR_STARTED)) {
 		fprintf(stderr, "client: %s\n", conn->err);
 		return -1;
 	}
-	return wait_success(conn, WR_STARTED, "client: SEND \"started\"");
+	do {
+		if (pal_conn_poll(conn, &wc, WAIT_MS)) {
+			fprintf(stderr, "client: SEND \"started\": %s\n", conn->err);
+			return -1;
+		}
+		if (wc.status != IBV_WC_SUCCESS) {
+			fprintf(stderr, "client: request %" PRIu64 " completed with %s\n",
+				(uint64_t)wc.wr_id, ibv_wc_status_str(wc.status));
+			return -1;
+		}
+		if (wc.wr_id == WR_MOVED)
+			*moved = true;
+	} while (wc.wr_id != WR_STARTED);
+	return 0;
 }
 
 static int run_client(const struct options *o)
@@ -517,7 +558,7 @@ static int run_client(const struct options *o)
 		ops++;
 		ops_moved += moved_before;
 		/* The server revokes or moves only once told the MR works. */
-		if (ops == 1 && send_started(&conn, src_mr))
+		if (ops == 1 && send_started(&conn, src_mr, &moved))
 			goto out;
 		if (!o->expect_error && ops_moved >= MIN_PAIRS_AFTER)
 			break;
