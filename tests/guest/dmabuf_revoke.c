@@ -256,33 +256,23 @@ static int revoke_and_poison(struct pal_conn *conn, struct pal_mem *mem)
 }
 
 /*
- * Wait for the completion of work request wr_id, which must be a success and
- * the next one; what names it.
+ * The server's receives: wr_id 1 takes "started", 2 takes "done". Wait for
+ * the completion of wr_id, which must be the next one and a success.
  */
-static int wait_success(struct pal_conn *conn, uint64_t wr_id, const char *what)
+static int wait_done(struct pal_conn *conn, uint64_t wr_id)
 {
 	struct ibv_wc wc;
 
 	if (pal_conn_poll(conn, &wc, WAIT_MS)) {
-		fprintf(stderr, "%s: %s\n", what, conn->err);
+		fprintf(stderr, "server: no message from the client: %s\n", conn->err);
 		return -1;
 	}
-	if (wc.status != IBV_WC_SUCCESS) {
-		fprintf(stderr, "%s completed with %s\n", what, ibv_wc_status_str(wc.status));
-		return -1;
-	}
-	if (wc.wr_id != wr_id) {
-		fprintf(stderr, "%s: completion of request %" PRIu64 " came first\n", what,
-			(uint64_t)wc.wr_id);
+	if (wc.status != IBV_WC_SUCCESS || wc.wr_id != wr_id) {
+		fprintf(stderr, "server: request %" PRIu64 " completed with %s, expected the receive %" PRIu64 "\n",
+			(uint64_t)wc.wr_id, ibv_wc_status_str(wc.status), wr_id);
 		return -1;
 	}
 	return 0;
-}
-
-/* The server's receives: wr_id 1 takes "started", 2 takes "done". */
-static int wait_done(struct pal_conn *conn, uint64_t wr_id)
-{
-	return wait_success(conn, wr_id, "server: receive of the client's message");
 }
 
 static int move_under_traffic(struct pal_conn *conn, struct pal_mem *mem,
