@@ -11,10 +11,15 @@
  * repetition imports it once per path, the two paths taking turns to go
  * first. Reported per point, mode and path: median times of import
  * (attach, pin, map, trim), geometry (page size, block walk) and release;
- * the extents, page size, blocks and metadata bytes. For the dynamic mode
+ * the extents, page size, blocks and metadata bytes. Each path is imported
+ * once, untimed, before the timed repetitions. For the dynamic mode
  * also the median times to unmap when the exporter moves the buffer (the
  * importer's invalidate_mappings) and to map again at the next use (one
  * held import, moved and used once per repetition).
+ *
+ * With --window W each import is the buffer's last W bytes rather than the
+ * whole buffer: against the buffer's size, a path whose cost follows the
+ * MR stays flat, one that handles the whole buffer per MR grows.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -49,13 +54,15 @@ struct import_opts {
 	char pci[32];
 	unsigned int modes;	/* bit i: import_modes[i] */
 	uint64_t min_size, max_size;
+	uint64_t window;	/* 0: import the whole buffer */
 	uint64_t extents[MAX_EXTENTS];
 	size_t nr_extents;
 	unsigned int reps;
 	struct bench_report_opts report;
 };
 
-enum { OPT_PCI = BENCH_OPT_FIRST, OPT_MIN_SIZE, OPT_MAX_SIZE, OPT_EXTENT, OPT_IMPORT_MODE };
+enum { OPT_PCI = BENCH_OPT_FIRST, OPT_MIN_SIZE, OPT_MAX_SIZE, OPT_EXTENT, OPT_IMPORT_MODE,
+       OPT_WINDOW };
 
 static void import_usage(void)
 {
@@ -66,6 +73,7 @@ static void import_usage(void)
 		"  -s, --size BYTES        one MR size only\n"
 		"      --min-size BYTES    smallest MR (default 64K)\n"
 		"      --max-size BYTES    largest MR, powers of 4 in between (default 256M)\n"
+		"      --window BYTES      import the buffer's last BYTES, not all of it\n"
 		"      --extent BYTES      test exporter extent size, repeatable\n"
 		"                          (default 4K 64K 2M)\n"
 		"  -n, --iters N           repetitions per point (default 5)\n"
@@ -112,6 +120,7 @@ static int import_parse(int argc, char **argv, struct import_opts *o)
 		{ "extent", required_argument, NULL, OPT_EXTENT },
 		{ "iters", required_argument, NULL, 'n' },
 		{ "import-mode", required_argument, NULL, OPT_IMPORT_MODE },
+		{ "window", required_argument, NULL, OPT_WINDOW },
 		BENCH_COMMON_LONGOPTS,
 		{ 0 }
 	};
@@ -134,6 +143,7 @@ static int import_parse(int argc, char **argv, struct import_opts *o)
 			o->extents[o->nr_extents++] = bench_parse_size(optarg);
 			break;
 		case 'n': o->reps = strtoul(optarg, NULL, 0); break;
+		case OPT_WINDOW: o->window = bench_parse_size(optarg); break;
 		case OPT_IMPORT_MODE:
 			for (m = 0; m < NR_MODES && strcmp(optarg, import_modes[m].name); m++)
 				;
@@ -155,7 +165,8 @@ static int import_parse(int argc, char **argv, struct import_opts *o)
 		fprintf(stderr, "import: no virtio-rng PCI function; give --pci\n");
 		return -1;
 	}
-	if (!o->min_size || o->max_size < o->min_size || !o->reps) {
+	if (!o->min_size || o->max_size < o->min_size || !o->reps ||
+	    (o->window && (o->window % 4096 || o->window > o->min_size))) {
 		import_usage();
 		return -1;
 	}
@@ -169,12 +180,16 @@ struct import_point {
 	double ns_invalidate;	/* dynamic mode: median unmap when it moved */
 };
 
+/* The MR: the whole buffer, or its last o->window bytes. */
 static int import_once(int devfd, int fd, const struct import_opts *o, uint64_t size,
 		       uint32_t flags, struct ib_umem_import_test *a)
 {
 	bool pal = flags & IB_UMEM_IMPORT_TEST_PAL;
+	uint64_t length = o->window ? o->window : size;
 
-	*a = (struct ib_umem_import_test){ .fd = fd, .flags = flags, .length = size };
+	*a = (struct ib_umem_import_test){ .fd = fd, .flags = flags,
+					   .offset = size - length, .length = length,
+					   .iova = size - length };
 	memcpy(a->pci_dev, o->pci, sizeof(a->pci_dev));
 	if (ioctl(devfd, IB_UMEM_IMPORT_TEST_IMPORT, a)) {
 		fprintf(stderr, "import: %s path, %llu bytes: %s\n", pal ? "list" : "sg_table",
@@ -195,6 +210,14 @@ static int import_measure(int devfd, int fd, const struct import_opts *o, uint64
 {
 	double imp[2][o->reps], geo[2][o->reps], rel[2][o->reps];
 
+	/*
+	 * One untimed import of each path first: neither is timed cold, and
+	 * an exporter that builds its list once per buffer has built it.
+	 */
+	for (unsigned int p = 0; p < 2; p++)
+		if (import_once(devfd, fd, o, size,
+				mode_flags | (p ? 0 : IB_UMEM_IMPORT_TEST_PAL), &pt[p].last))
+			return -1;
 	for (unsigned int i = 0; i < o->reps; i++) {
 		for (unsigned int k = 0; k < 2; k++) {
 			unsigned int p = (i + k) % 2;	/* 0: list, 1: sg_table */
@@ -262,13 +285,14 @@ fail:
 	return 0;
 }
 
-static void import_json_row(FILE *f, uint64_t size, uint64_t extent, const char *mode,
-			    const char *path, const struct import_point *pt)
+static void import_json_row(FILE *f, uint64_t size, uint64_t window, uint64_t extent,
+			    const char *mode, const char *path, const struct import_point *pt)
 {
 	struct bench_json j;
 
 	bench_json_open(&j, f);
 	bench_json_u64(&j, "size", size);
+	bench_json_u64(&j, "window", window ? window : size);
 	bench_json_u64(&j, "extent_size", extent);
 	bench_json_str(&j, "mode", mode);
 	bench_json_str(&j, "path", path);
@@ -286,7 +310,7 @@ static void import_json_row(FILE *f, uint64_t size, uint64_t extent, const char 
 	bench_json_close(&j);
 }
 
-static void import_rows(struct bench_out *out, uint64_t s, uint64_t extent,
+static void import_rows(struct bench_out *out, uint64_t s, uint64_t window, uint64_t extent,
 			const char *mode, const struct import_point pt[2])
 {
 	for (int p = 0; p < 2; p++) {
@@ -300,10 +324,11 @@ static void import_rows(struct bench_out *out, uint64_t s, uint64_t extent,
 		       pt[p].ns_remap / 1e3);
 		json = bench_out_json_row(out);
 		if (json)
-			import_json_row(json, s, extent, mode, path, &pt[p]);
+			import_json_row(json, s, window, extent, mode, path, &pt[p]);
 		if (out->csv) {
-			fprintf(out->csv, "%llu,%llu,%s,%s,%.3f,%.3f,%.3f,%u,%llu,%llu,%llu,",
-				(unsigned long long)s, (unsigned long long)extent, mode, path,
+			fprintf(out->csv, "%llu,%llu,%llu,%s,%s,%.3f,%.3f,%.3f,%u,%llu,%llu,%llu,",
+				(unsigned long long)s, (unsigned long long)(window ? window : s),
+				(unsigned long long)extent, mode, path,
 				pt[p].ns_import / 1e3, pt[p].ns_geometry / 1e3,
 				pt[p].ns_release / 1e3, pt[p].last.nr_extents,
 				(unsigned long long)pt[p].last.pgsz,
@@ -334,7 +359,7 @@ int bench_import(int argc, char **argv)
 		return 1;
 	}
 	if (bench_out_open(&out, o.report.json, o.report.csv,
-			   "size,extent_size,mode,path,import_us,geometry_us,release_us,extents,"
+			   "size,window,extent_size,mode,path,import_us,geometry_us,release_us,extents,"
 			   "page_size,blocks,meta_bytes,remap_us,invalidate_us\n"))
 		goto out;
 	for (size_t e = 0; e < o.nr_extents; e++)
@@ -367,7 +392,7 @@ int bench_import(int argc, char **argv)
 					pal_mem_free(&mem);
 					goto out;
 				}
-				import_rows(&out, s, o.extents[e], import_modes[m].name, pt);
+				import_rows(&out, s, o.window, o.extents[e], import_modes[m].name, pt);
 			}
 			pal_mem_free(&mem);
 		}

@@ -10,6 +10,14 @@
  * when the kernel can pin it (udmabuf's memfd pages); where it cannot (a
  * test exporter or heap mapping without struct-page pinning), it registers
  * anonymous memory of the same size and says so in "baseline_memory".
+ *
+ * With --window W the MRs are windows of W bytes of each buffer, not the
+ * whole buffer, and --mrs N registers N of them, spread evenly over the
+ * buffer (the last one ending at its end) and held together before they
+ * are deregistered: the time per MR, against the buffer's size, shows
+ * whether registering a window costs what the window costs or what the
+ * buffer does. The baseline registers the same windows of the same pages,
+ * or windows of anonymous memory of W bytes.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,11 +37,13 @@ struct reg_opts {
 	const char *specs[MAX_SPECS];
 	size_t nr_specs;
 	uint64_t min_size, max_size;
+	uint64_t window;		/* 0: the whole buffer */
+	unsigned int nr_mrs;		/* windows held at once */
 	unsigned int reps;
 	struct bench_report_opts report;
 };
 
-enum { OPT_MEMORY = BENCH_OPT_FIRST, OPT_MIN_SIZE, OPT_MAX_SIZE };
+enum { OPT_MEMORY = BENCH_OPT_FIRST, OPT_MIN_SIZE, OPT_MAX_SIZE, OPT_WINDOW, OPT_MRS };
 
 static void reg_usage(void)
 {
@@ -45,6 +55,9 @@ static void reg_usage(void)
 		"  -s, --size BYTES        one size only\n"
 		"      --min-size BYTES    smallest size (default 4K)\n"
 		"      --max-size BYTES    largest size, powers of 4 in between (default 256M)\n"
+		"      --window BYTES      register windows of BYTES, not whole buffers\n"
+		"      --mrs N             windows held at once, spread over the buffer\n"
+		"                          (default 1, the buffer's last BYTES)\n"
 		"  -n, --iters N           repetitions per point (default 5)\n"
 		BENCH_COMMON_USAGE
 		"      --out_csv=F         the rows as CSV in F\n");
@@ -59,6 +72,8 @@ static int reg_parse(int argc, char **argv, struct reg_opts *o)
 		{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
 		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 		{ "iters", required_argument, NULL, 'n' },
+		{ "window", required_argument, NULL, OPT_WINDOW },
+		{ "mrs", required_argument, NULL, OPT_MRS },
 		BENCH_COMMON_LONGOPTS,
 		{ 0 }
 	};
@@ -67,7 +82,7 @@ static int reg_parse(int argc, char **argv, struct reg_opts *o)
 	};
 	int c;
 
-	*o = (struct reg_opts){ .min_size = 4096, .max_size = 256 << 20, .reps = 5 };
+	*o = (struct reg_opts){ .min_size = 4096, .max_size = 256 << 20, .reps = 5, .nr_mrs = 1 };
 	while ((c = getopt_long(argc, argv, "d:s:n:" BENCH_COMMON_SHORTOPTS, longopts,
 				NULL)) != -1) {
 		if (bench_common_opt(c, optarg, true, &o->report))
@@ -83,13 +98,17 @@ static int reg_parse(int argc, char **argv, struct reg_opts *o)
 		case OPT_MIN_SIZE: o->min_size = bench_parse_size(optarg); break;
 		case OPT_MAX_SIZE: o->max_size = bench_parse_size(optarg); break;
 		case 'n': o->reps = strtoul(optarg, NULL, 0); break;
+		case OPT_WINDOW: o->window = bench_parse_size(optarg); break;
+		case OPT_MRS: o->nr_mrs = strtoul(optarg, NULL, 0); break;
 		default: reg_usage(); return -1;
 		}
 	}
 	if (!o->nr_specs)
 		for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
 			o->specs[o->nr_specs++] = defaults[i];
-	if (!o->min_size || o->max_size < o->min_size || !o->reps) {
+	if (!o->min_size || o->max_size < o->min_size || !o->reps || !o->nr_mrs ||
+	    o->nr_mrs > 100000 || (o->window && (o->window % 4096 || o->window > o->min_size)) ||
+	    (!o->window && o->nr_mrs != 1)) {
 		reg_usage();
 		return -1;
 	}
@@ -101,32 +120,75 @@ struct reg_stats {
 	double dereg_med;
 };
 
-/* Register and deregister reps times with reg(); NULL from reg() fails. */
-static int reg_time(struct ibv_pd *pd, const struct pal_mem *mem, bool dmabuf,
-		    void *cpu, unsigned int reps, struct reg_stats *st)
+/* What one repetition registers: nr windows of length bytes. */
+struct reg_windows {
+	uint64_t length;
+	unsigned int nr;
+	uint64_t span;		/* bytes the windows are spread over */
+};
+
+/* Window i of nr, page aligned, the last one ending at the span's end. */
+static uint64_t reg_window_offset(const struct reg_windows *w, unsigned int i)
+{
+	uint64_t room = w->span - w->length;
+
+	if (w->nr == 1)
+		return room;
+	return room / (w->nr - 1) * i / 4096 * 4096;
+}
+
+/*
+ * Register the windows and deregister them, reps times; each MR's
+ * registration is one sample, the deregistrations are timed together.
+ * cpu is NULL for dma-buf MRs; a window of the baseline with a span of
+ * its own length starts at cpu.
+ */
+static int reg_time(struct ibv_pd *pd, const struct pal_mem *mem, void *cpu,
+		    const struct reg_windows *w, unsigned int reps, struct reg_stats *st)
 {
 	int access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
 		     IBV_ACCESS_REMOTE_READ;
-	double reg[reps], dereg[reps];
+	size_t nr_samples = (size_t)reps * w->nr;
+	double *reg = calloc(nr_samples, sizeof(*reg));
+	double *dereg = calloc(reps, sizeof(*dereg));
+	struct ibv_mr **mrs = calloc(w->nr, sizeof(*mrs));
+	int rc = -1;
 
-	for (unsigned int i = 0; i < reps; i++) {
-		uint64_t t0 = bench_now_ns(), t1, t2;
-		struct ibv_mr *mr;
+	if (!reg || !dereg || !mrs)
+		goto out;
+	for (unsigned int r = 0; r < reps; r++) {
+		unsigned int i, held = 0;
+		uint64_t t0, t1;
 
-		mr = dmabuf ? ibv_reg_dmabuf_mr(pd, 0, mem->size, 0, mem->dmabuf_fd, access) :
-			      ibv_reg_mr(pd, cpu, mem->size, access);
+		for (i = 0; i < w->nr; i++, held++) {
+			uint64_t off = reg_window_offset(w, i);
+
+			t0 = bench_now_ns();
+			mrs[i] = cpu ? ibv_reg_mr(pd, (char *)cpu + off, w->length, access) :
+				       ibv_reg_dmabuf_mr(pd, off, w->length, off, mem->dmabuf_fd,
+							 access);
+			t1 = bench_now_ns();
+			if (!mrs[i])
+				break;
+			reg[(size_t)r * w->nr + i] = (double)(t1 - t0) / 1e3;
+		}
+		t0 = bench_now_ns();
+		for (i = 0; i < held; i++)
+			if (ibv_dereg_mr(mrs[i]))
+				goto out;
 		t1 = bench_now_ns();
-		if (!mr)
-			return -1;
-		if (ibv_dereg_mr(mr))
-			return -1;
-		t2 = bench_now_ns();
-		reg[i] = (double)(t1 - t0) / 1e3;
-		dereg[i] = (double)(t2 - t1) / 1e3;
+		if (held < w->nr)
+			goto out;
+		dereg[r] = (double)(t1 - t0) / 1e3 / w->nr;
 	}
-	bench_stats(reg, reps, &st->reg);
+	bench_stats(reg, nr_samples, &st->reg);
 	st->dereg_med = bench_quantile(dereg, reps, 0.5);
-	return 0;
+	rc = 0;
+out:
+	free(mrs);
+	free(dereg);
+	free(reg);
+	return rc;
 }
 
 struct reg_row {
@@ -134,6 +196,8 @@ struct reg_row {
 	uint64_t size;
 	uint32_t extents;		/* ranges of the exporter's list */
 	const char *baseline_memory;	/* "same pages" or "anonymous" */
+	uint64_t window;		/* bytes per MR */
+	unsigned int nr_mrs;		/* MRs held at once */
 	struct reg_stats pal, base;
 };
 
@@ -146,6 +210,8 @@ static void reg_row_json(FILE *f, const struct reg_row *r)
 	bench_json_u64(&j, "size", r->size);
 	bench_json_u64(&j, "extents", r->extents);
 	bench_json_u64(&j, "pages", r->size / 4096);
+	bench_json_u64(&j, "window", r->window);
+	bench_json_u64(&j, "mrs", r->nr_mrs);
 	bench_json_stats(&j, "reg_us_pal", &r->pal.reg);
 	bench_json_dbl(&j, "dereg_us_pal", r->pal.dereg_med);
 	bench_json_str(&j, "baseline_memory", r->baseline_memory);
@@ -158,7 +224,8 @@ static void reg_row_json(FILE *f, const struct reg_row *r)
 
 static void reg_row_csv(FILE *f, const struct reg_row *r)
 {
-	fprintf(f, "%s,%llu,%u,", r->spec, (unsigned long long)r->size, r->extents);
+	fprintf(f, "%s,%llu,%u,%llu,%u,", r->spec, (unsigned long long)r->size, r->extents,
+		(unsigned long long)r->window, r->nr_mrs);
 	bench_csv_stats(f, &r->pal.reg);
 	fprintf(f, "%.3f,%s,", r->pal.dereg_med, r->baseline_memory);
 	bench_csv_stats(f, &r->base.reg);
@@ -182,6 +249,7 @@ static int reg_point(struct ibv_pd *pd, const struct reg_opts *o, const char *sp
 	struct pal_mem_params params = { 0 };
 	struct pal_mem mem = { 0 }, anon = { 0 };
 	const struct pal_mem_ops *ops;
+	struct reg_windows win, base_win;
 	void *base_cpu;
 	int rc = -1;
 
@@ -194,25 +262,35 @@ static int reg_point(struct ibv_pd *pd, const struct reg_opts *o, const char *sp
 		fprintf(stderr, "reg: %s\n", mem.err);
 		return -1;
 	}
-	*row = (struct reg_row){ .spec = spec, .size = mem.size };
+	win = (struct reg_windows){ .length = o->window ? o->window : mem.size,
+				    .nr = o->nr_mrs, .span = mem.size };
+	base_win = win;
+	*row = (struct reg_row){ .spec = spec, .size = mem.size, .window = win.length,
+				 .nr_mrs = win.nr };
 	if (pal_dmabuf_inspect(mem.dmabuf_fd, &row->extents, NULL))
 		row->extents = 0;
 	/*
 	 * One untimed registration of each path first, so that neither is
-	 * timed cold: the baseline's is its probe below.
+	 * timed cold (and the exporter has built its list): the baseline's
+	 * is its probe below.
 	 */
-	if (reg_time(pd, &mem, true, NULL, 1, &row->pal) ||
-	    reg_time(pd, &mem, true, NULL, o->reps, &row->pal)) {
+	if (reg_time(pd, &mem, NULL, &win, 1, &row->pal) ||
+	    reg_time(pd, &mem, NULL, &win, o->reps, &row->pal)) {
 		fprintf(stderr, "reg: ibv_reg_dmabuf_mr(%s, %llu bytes): %s\n", spec,
-			(unsigned long long)mem.size, strerror(errno));
+			(unsigned long long)win.length, strerror(errno));
 		goto out;
 	}
 	base_cpu = mem.cpu;
 	row->baseline_memory = "same pages";
-	if (reg_time(pd, &mem, false, base_cpu, 1, &row->base)) {
-		/* The CPU view cannot be pinned: anonymous memory of that size. */
+	if (!base_cpu || reg_time(pd, &mem, base_cpu, &base_win, 1, &row->base)) {
+		/*
+		 * The CPU view cannot be pinned: anonymous memory of the
+		 * size of the buffer, or of one window.
+		 */
+		base_win.span = o->window ? win.length : mem.size;
+		base_win.nr = 1;
 		if (pal_mem_alloc(&anon, &pal_mem_host_ops,
-				  &(struct pal_mem_params){ .size = mem.size })) {
+				  &(struct pal_mem_params){ .size = base_win.span })) {
 			fprintf(stderr, "reg: %s\n", anon.err);
 			goto out;
 		}
@@ -221,9 +299,9 @@ static int reg_point(struct ibv_pd *pd, const struct reg_opts *o, const char *sp
 		base_cpu = anon.cpu;
 		row->baseline_memory = "anonymous";
 	}
-	if (reg_time(pd, &mem, false, base_cpu, o->reps, &row->base)) {
+	if (reg_time(pd, &mem, base_cpu, &base_win, o->reps, &row->base)) {
 		fprintf(stderr, "reg: ibv_reg_mr(%llu bytes): %s\n",
-			(unsigned long long)mem.size, strerror(errno));
+			(unsigned long long)base_win.length, strerror(errno));
 		goto out;
 	}
 	rc = 0;
@@ -247,16 +325,17 @@ int bench_reg(int argc, char **argv)
 	if (!pd)
 		return 1;
 	if (bench_out_open(&out, o.report.json, o.report.csv,
-			   "memory,size,extents,reg_us_pal,reg_us_pal_min,reg_us_pal_max,"
+			   "memory,size,extents,window,mrs,reg_us_pal,reg_us_pal_min,reg_us_pal_max,"
 			   "reg_us_pal_p10,reg_us_pal_p90,dereg_us_pal,baseline_memory,"
 			   "reg_us_baseline,reg_us_baseline_min,reg_us_baseline_max,"
 			   "reg_us_baseline_p10,reg_us_baseline_p90,dereg_us_baseline\n"))
 		goto out;
 	for (size_t i = 0; i < o.nr_specs; i++)
 		for (uint64_t s = o.min_size; s <= o.max_size; s *= 4)
-			total += s >= reg_min_size(o.specs[i]);
-	printf(" %-16s %10s %8s %14s %14s %8s\n", "memory", "bytes", "extents",
-	       "dmabuf reg[us]", "reg_mr [us]", "ratio");
+			total += s >= reg_min_size(o.specs[i]) &&
+				 (!o.window || (uint64_t)o.nr_mrs * o.window <= s);
+	printf(" %-16s %10s %8s %10s %6s %14s %14s %8s\n", "memory", "bytes", "extents",
+	       "MR bytes", "MRs", "dmabuf reg[us]", "reg_mr [us]", "ratio");
 	for (size_t i = 0; i < o.nr_specs; i++) {
 		for (uint64_t s = o.min_size; s <= o.max_size; s *= 4) {
 			struct reg_row row;
@@ -265,12 +344,16 @@ int bench_reg(int argc, char **argv)
 			/* A buffer smaller than one extent would be rounded up. */
 			if (s < reg_min_size(o.specs[i]))
 				continue;
+			/* Each window has its own pages. */
+			if (o.window && (uint64_t)o.nr_mrs * o.window > s)
+				continue;
 			fprintf(stderr, "\rreg: %zu/%zu %s %llu bytes   ", ++n, total,
 				o.specs[i], (unsigned long long)s);
 			if (reg_point(pd, &o, o.specs[i], s, &row))
 				goto out;
-			printf(" %-16s %10llu %8u %14.1f %14.1f %8.3f\n", row.spec,
-			       (unsigned long long)row.size, row.extents, row.pal.reg.median,
+			printf(" %-16s %10llu %8u %10llu %6u %14.1f %14.1f %8.3f\n", row.spec,
+			       (unsigned long long)row.size, row.extents,
+			       (unsigned long long)row.window, row.nr_mrs, row.pal.reg.median,
 			       row.base.reg.median, row.pal.reg.median / row.base.reg.median);
 			json = bench_out_json_row(&out);
 			if (json)

@@ -6,7 +6,8 @@
 #                  [--quick] [--ivshmem]
 #
 # Writes into $RDMA_PAL_OUT (the VM's output share): topo.json,
-# reg.json/.csv, revoke.json/.csv, refault.json, import.json/.csv, bw-<verb>-<memory>-<path>.json, the
+# reg.json/.csv, reg-windows.json/.csv, reg-many.json/.csv, revoke.json/.csv,
+# refault.json, import.json/.csv, import-windows.json/.csv, bw-<verb>-<memory>-<path>.json, the
 # side-by-side perftest runs perftest-*.json and pal_bench-*.json, then on
 # the soft-iWARP pair siw-reg.json/.csv and siw-bw-<verb>-<memory>-<path>.json,
 # and suite.log. --quick shrinks every sweep to a smoke run (tests use it).
@@ -76,7 +77,11 @@ if [ "$quick" = 1 ]; then
 	reg_args=(--max-size 64K -n 2 --memory udmabuf --memory testexp:4K:1)
 	siw_reg_args=("${reg_args[@]}")
 	revoke_args=(--mrs 1 --mrs 4 -n 2)
+	window_args=(--window 64K --mrs 4 --min-size 1M --max-size 4M -n 2 --memory testexp:4K:1)
+	many_args=(--window 64K --mrs 64 --size 4M -n 1 --memory testexp:4K:1)
 	import_args=(--max-size 1M -n 2 --extent 64K)
+	import_window_args=(--window 64K --min-size 256K --max-size 1M -n 2 --extent 4K
+			    --import-mode pinned)
 	refault_args=(-n 3)
 	bw_rw=(-s 65536 -n 100)
 	bw_send=(-s 65536 -n 100)
@@ -86,7 +91,18 @@ else
 	siw_reg_args=(--max-size 256M -n 5 --memory udmabuf --memory testexp:4K:1
 		      --memory testexp:2M)
 	revoke_args=(-n 5)
+	# Per-MR cost against the buffer's size: 16 windows of 64 KiB held on
+	# buffers of 4 MiB to 1 GiB, fully fragmented, of 2 MiB extents, and
+	# udmabuf (whose baseline registers the same pages).
+	window_args=(--window 64K --mrs 16 --min-size 4M --max-size 1G -n 5
+		     --memory testexp:4K:1 --memory testexp:2M --memory udmabuf)
+	# Many MRs held on one buffer.
+	many_args=(--window 64K --mrs 1000 --size 256M -n 1 --memory testexp:4K:1)
 	import_args=(-n 5)
+	# One 64 KiB MR at the end of buffers of 4 MiB to 1 GiB: which path's
+	# cost follows the MR, which the buffer's.
+	import_window_args=(--window 64K --min-size 4M --max-size 1G -n 5 --extent 4K
+			    --extent 2M --import-mode pinned --import-mode dynamic)
 	refault_args=(-n 20)
 	# -n rather than -D: with 128 messages in flight a timed run of 8 MiB
 	# messages lasts 20 s under TCG whatever the duration asked. -Q 10:
@@ -103,6 +119,12 @@ step "registration"
 in_a "$bench" reg -d rxe_a "${reg_args[@]}" --out_json_file=reg.json --out_csv=reg.csv ||
 	fail reg
 
+step "registration of windows: per-MR cost vs buffer size"
+in_a "$bench" reg -d rxe_a "${window_args[@]}" --out_json_file=reg-windows.json \
+	--out_csv=reg-windows.csv || fail "reg windows"
+in_a "$bench" reg -d rxe_a "${many_args[@]}" --out_json_file=reg-many.json \
+	--out_csv=reg-many.csv || fail "reg many"
+
 step "revoke"
 in_a "$bench" revoke -d rxe_a "${revoke_args[@]}" --out_json_file=revoke.json \
 	--out_csv=revoke.csv || fail revoke
@@ -115,6 +137,8 @@ run_pair "$bench" refault --server $ADDR_B -p 18690 "${refault_args[@]}" -- \
 step "kernel import for a DMA device: list vs sg_table"
 "$bench" import "${import_args[@]}" --out_json_file=import.json --out_csv=import.csv ||
 	fail import
+"$bench" import "${import_window_args[@]}" --out_json_file=import-windows.json \
+	--out_csv=import-windows.csv || fail "import windows"
 
 step "bandwidth"
 port=18700

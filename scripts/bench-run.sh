@@ -73,8 +73,12 @@ if [ "$progress" = 1 ]; then
 fi
 
 rc=0
+# The full sweeps register windows of buffers up to 1 GiB of each kind
+# side by side with their baselines; QEMU only backs what the guest touches.
+mem=2G
+[ ${#quick[@]} -gt 0 ] || mem=8G
 "$RDMA_PAL_TOP/scripts/vm-run.sh" --kernel "$kernel" --out "$out" --timeout 3600 \
-	--ivshmem 16M --append vfio.enable_unsafe_noiommu_mode=1 -- \
+	--mem $mem --ivshmem 16M --append vfio.enable_unsafe_noiommu_mode=1 -- \
 	"$RDMA_PAL_TOP/bench/suite.sh" --bench "$bench" \
 	--rdma-core-lib "$BUILD_DIR/rdma-core/build/lib" \
 	--perftest "$BUILD_DIR/perftest" --ivshmem "${quick[@]}" || rc=$?

@@ -102,6 +102,167 @@ plot {', '.join(lines)}
 """, os.path.join(d, "reg"))
 
 
+def loglog_slope(points):
+    """Least-squares slope of log(y) against log(x): about 0 for a cost
+    that does not depend on x, 1 for one proportional to it."""
+    import math
+    pts = [(math.log(x), math.log(y)) for x, y in points if x > 0 and y > 0]
+    if len(pts) < 2:
+        return None
+    mx = sum(p[0] for p in pts) / len(pts)
+    my = sum(p[1] for p in pts) / len(pts)
+    sxx = sum((p[0] - mx) ** 2 for p in pts)
+    return sum((p[0] - mx) * (p[1] - my) for p in pts) / sxx if sxx else None
+
+
+def size_tics(sizes):
+    return ", ".join(f'"{human(s)}" {s}' for s in sorted(set(sizes)))
+
+
+def plot_vs_buffer(out_base, title, sizes, ylabel, lines):
+    """Log-log against the buffer size, sizes labelled in KiB/MiB/GiB and the
+    key below the plot, where it cannot hide a curve."""
+    gnuplot(f"""set title '{title}'
+set logscale xy
+set xlabel 'buffer size'
+set xtics ({size_tics(sizes)})
+set ylabel '{ylabel}'
+set key outside bottom center horizontal font ',8'
+plot {', '.join(lines)}
+""", out_base)
+
+
+def plot_reg_windows(d, win, slopes):
+    specs = list(dict.fromkeys(r["memory"] for r in win))
+    lines, data = [], os.path.join(d, "reg-windows.dat")
+    with open(data, "w") as f:
+        for i, spec in enumerate(specs):
+            f.write(f"# {spec}\n")
+            for r in (x for x in win if x["memory"] == spec):
+                p, b = r["reg_us_pal"], r["reg_us_baseline"]
+                f.write(f"{r['size']} {p} {r['reg_us_pal_min']} {r['reg_us_pal_max']} "
+                        f"{b} {r['reg_us_baseline_min']} {r['reg_us_baseline_max']}\n")
+            f.write("\n\n")
+            sl = slopes.get(spec)
+            tag = f" (slope {sl:.2f})" if sl is not None else ""
+            lines.append(f"'{data}' index {i} using 1:2:3:4 with yerrorlines "
+                         f"title '{spec}: dma-buf window{tag}'")
+            lines.append(f"'{data}' index {i} using 1:5:6:7 with yerrorlines dt 2 "
+                         f"title '{spec}: ibv_reg_mr window'")
+    w = win[0]
+    plot_vs_buffer(os.path.join(d, "reg-windows"),
+                   f"Registration of one {human(w['window'])} window, {w['mrs']} held per "
+                   "buffer (soft-RoCE)", [r["size"] for r in win],
+                   "time per MR [us], median, min-max", lines)
+
+
+def reg_windows_section(d, summary, problems, md):
+    """Per-MR cost of a window against the size of the buffer it is in."""
+    win = load(os.path.join(d, "reg-windows.json"))
+    many = load(os.path.join(d, "reg-many.json"))
+    md.append("\n## Registration of windows: per-MR cost vs buffer size\n")
+    md.append("Each point registers the same number of windows of the same size, spread over "
+              "the buffer and held together, then deregisters them; the time is per MR (median, "
+              "min-max over every MR of every repetition). A registration that costs what its "
+              "window costs is flat in the buffer's size (log-log slope near 0); one that costs "
+              "what the buffer costs has slope 1. The first registration of each buffer, which "
+              "makes the exporter build its list, is not timed.\n")
+    md.append("| memory | buffer | extents | MRs | window | dma-buf [us] (min-max) | "
+              "ibv_reg_mr [us] (min-max) | baseline memory |")
+    md.append("|---|---:|---:|---:|---:|---:|---:|---|")
+    slopes = {}
+    for r in win + many:
+        for key in ("reg_us_pal", "reg_us_baseline"):
+            if not r[key] > 0:
+                problems.append(f"reg windows {r['memory']} {r['size']}: {key} = {r[key]}")
+        md.append(f"| {r['memory']} | {human(r['size'])} | {r['extents']} | {r['mrs']} | "
+                  f"{human(r['window'])} | {r['reg_us_pal']:.1f} ({r['reg_us_pal_min']:.1f}-"
+                  f"{r['reg_us_pal_max']:.1f}) | {r['reg_us_baseline']:.1f} "
+                  f"({r['reg_us_baseline_min']:.1f}-{r['reg_us_baseline_max']:.1f}) | "
+                  f"{r['baseline_memory']} |")
+    for spec in dict.fromkeys(r["memory"] for r in win):
+        rows = [r for r in win if r["memory"] == spec]
+        slopes[spec] = loglog_slope([(r["size"], r["reg_us_pal"]) for r in rows])
+        small, big = rows[0], rows[-1]
+        if big["size"] > small["size"]:
+            summary.append((f"dma-buf MR of a {human(big['window'])} window, {spec}: per MR on "
+                            f"{human(big['size'])} / on {human(small['size'])}",
+                            big["reg_us_pal"] / small["reg_us_pal"],
+                            f"time per MR, {big['mrs']} held; log-log slope "
+                            f"{slopes[spec]:.2f} (goal: flat, <= 1.2)"))
+    md.append("\nLog-log slope of the dma-buf MR's time per MR against the buffer's size: " +
+              ", ".join(f"{k} {v:.2f}" for k, v in slopes.items() if v is not None) + ".\n")
+    plot_reg_windows(d, win, slopes)
+
+
+def import_windows_section(d, summary, problems, md):
+    """One window imported at the end of ever larger buffers, per path."""
+    imp = load(os.path.join(d, "import-windows.json"))
+    md.append("\n## Kernel import of one window vs buffer size: list vs sg_table (median)\n")
+    md.append("The last 64 KiB of a shuffled test exporter buffer, imported for a DMA device "
+              "(no IOMMU) through each path; only the buffer grows. The exporter builds its "
+              "list once per buffer, at the first list import, which is not timed (each path "
+              "gets one untimed import first); an sg_table is built and DMA-mapped for the "
+              "whole buffer at every import. Slope: "
+              "log-log slope of the import time against the buffer size (0: the MR's cost, "
+              "1: the buffer's).\n")
+    md.append("| extent | mode | path | " + " | ".join(
+        human(s) for s in sorted({r["size"] for r in imp})) + " | slope |")
+    md.append("|---:|---|---|" + "---:|" * (len({r["size"] for r in imp}) + 1))
+    sizes = sorted({r["size"] for r in imp})
+    plot_rows = []
+    for e in sorted({r["extent_size"] for r in imp}):
+        for mode in dict.fromkeys(r["mode"] for r in imp):
+            for path in ("pal", "sgt"):
+                rows = [r for r in imp if r["extent_size"] == e and r["mode"] == mode
+                        and r["path"] == path]
+                if not rows:
+                    continue
+                for r in rows:
+                    if not r["import_us"] > 0:
+                        problems.append(f"import window {r['size']} {mode} {path}: no time")
+                by = {r["size"]: r["import_us"] for r in rows}
+                sl = loglog_slope([(r["size"], r["import_us"]) for r in rows])
+                sl_txt = f"{sl:.2f}" if sl is not None else "-"
+                name = "list" if path == "pal" else "sg_table"
+                md.append(f"| {human(e)} | {mode} | {name} | " + " | ".join(
+                    f"{by[s]:.1f}" if s in by else "-" for s in sizes) + f" | {sl_txt} |")
+                plot_rows.append((f"{human(e)} extents, {mode}, {name} (slope {sl_txt})", rows))
+                if path == "pal" and len(rows) > 1:
+                    summary.append((f"kernel import of a {human(rows[0]['window'])} window "
+                                    f"({mode}, {human(e)} extents), list path: on "
+                                    f"{human(rows[-1]['size'])} / on {human(rows[0]['size'])}",
+                                    rows[-1]["import_us"] / rows[0]["import_us"],
+                                    f"time per import; log-log slope {sl_txt}"))
+            pal = {r["size"]: r for r in imp if r["extent_size"] == e and r["mode"] == mode
+                   and r["path"] == "pal"}
+            sgt = {r["size"]: r for r in imp if r["extent_size"] == e and r["mode"] == mode
+                   and r["path"] == "sgt"}
+            if pal and sgt:
+                big = max(set(pal) & set(sgt))
+                summary.append((f"kernel import of a {human(pal[big]['window'])} window of a "
+                                f"{human(big)} buffer ({mode}, {human(e)} extents)",
+                                pal[big]["import_us"] / sgt[big]["import_us"],
+                                "time, list path / sg_table path (no IOMMU)"))
+                for s in set(pal) & set(sgt):
+                    if (pal[s]["page_size"], pal[s]["blocks"]) != (sgt[s]["page_size"], sgt[s]["blocks"]):
+                        problems.append(f"import window {s} {mode}: paths disagree on geometry")
+    data = os.path.join(d, "import-windows.dat")
+    lines = []
+    with open(data, "w") as f:
+        for i, (name, rows) in enumerate(plot_rows):
+            f.write(f"# {name}\n")
+            for r in rows:
+                f.write(f"{r['size']} {r['import_us']}\n")
+            f.write("\n\n")
+            dt = "" if "list" in name else " dt 2"
+            lines.append(f"'{data}' index {i} using 1:2 with linespoints{dt} title '{name}'")
+    plot_vs_buffer(os.path.join(d, "import-windows"),
+                   f"Kernel import of one {human(imp[0]['window'])} window vs buffer size "
+                   "(DMA device, no IOMMU)", [r["size"] for r in imp],
+                   "import time [us], median", lines)
+
+
 def plot_bw(d, verb, runs):
     lines, data = [], os.path.join(d, f"bw-{verb}.dat")
     with open(data, "w") as f:
@@ -283,7 +444,7 @@ def main():
     problems, md = [], []
     need = ["topo.json", "reg.json", "revoke.json", "refault.json", "import.json", "perftest-host.json",
             "perftest-udmabuf.json", "pal_bench-host.json", "pal_bench-udmabuf.json", "siw-reg.json",
-            "kernel-config.txt"]
+            "reg-windows.json", "reg-many.json", "import-windows.json", "kernel-config.txt"]
     for n in need:
         if not os.path.exists(os.path.join(d, n)):
             problems.append(f"missing {n}")
@@ -318,6 +479,7 @@ def main():
                   f"{r['reg_us_baseline']:.1f} | {r['baseline_memory']} | "
                   f"{r['ratio_pal_over_baseline']:.3f} |")
     plot_reg(d, reg)
+    reg_windows_section(d, summary, problems, md)
 
     imp = load(os.path.join(d, "import.json"))
     md.append("\n## Kernel import for a DMA-capable device: list vs sg_table (median)\n")
@@ -355,6 +517,7 @@ def main():
             problems.append(f"import {a['size']}/{a['extent_size']} {a.get('mode')}: "
                             "paths disagree on geometry")
     plot_import(d, imp)
+    import_windows_section(d, summary, problems, md)
     ibig = max(r["size"] for r in imp)
     for mode in sorted({r.get("mode", "revocable") for r in imp}):
         for e in sorted({r["extent_size"] for r in imp}):
@@ -437,7 +600,7 @@ def main():
 
     side_by_side(d, reg, summary, problems, md)
 
-    md.append("\nPlots: reg.png/.svg, import.png/.svg, bw-write/read/send.png/.svg, revoke.png/.svg. "
+    md.append("\nPlots: reg.png/.svg, reg-windows.png/.svg, import.png/.svg, import-windows.png/.svg, bw-write/read/send.png/.svg, revoke.png/.svg. "
               "Numbers are from a TCG-emulated guest: compare paths with each other, not with hardware.\n")
     table = ["## Summary: PAL path / baseline\n", "| measurement | ratio | what is compared |",
              "|---|---:|---|"]

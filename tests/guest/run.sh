@@ -253,7 +253,7 @@ t_restrack() {
 # dma-buf-fence-chain is left out: its test_wait_forward calls
 # kthread_stop() on a waiter kthread that may not have run yet and then
 # fails with -EINTR, which happens on a loaded emulated CPU.
-KUNIT_SUITES=(dma-buf-pal:10 ib-umem-extents:8 siw-dmabuf:3 dma-buf-fence:12 dma-buf-fence-unwrap:10
+KUNIT_SUITES=(dma-buf-pal:13 ib-umem-extents:8 siw-dmabuf:3 dma-buf-fence:12 dma-buf-fence-unwrap:10
 	      dma-buf-resv:5)
 
 # One TAP line per expected suite, with its number of cases and the failed
@@ -546,6 +546,24 @@ elif [ "$iommu" = 0 ]; then
 	run_test "umem import (DMA device): ... window starting inside a page" \
 		t_umem_import --backend testexp --size $mib --extent-size 4096 --shuffle 2 \
 		--offset $((4096 + 100)) --length $((64 << 10)) --iova $((4096 + 100))
+	# Windows at the buffer's edges, across range boundaries and in the
+	# middle, on every RAM exporter: the list path's binary search must find
+	# the blocks the sg_table path finds by walking its table.
+	run_test "umem import (DMA device): windows at edges and range boundaries, test exporter 4 KiB extents shuffled" \
+		t_umem_import --backend testexp --size $mib --extent-size 4096 --shuffle 5 \
+		--windows 4096
+	run_test "umem import (DMA device): ... test exporter 64 KiB extents shuffled" \
+		t_umem_import --backend testexp --size $((4 * mib)) --extent-size $((64 << 10)) \
+		--shuffle 6 --windows $((64 << 10))
+	run_test "umem import (DMA device): ... test exporter 2 MiB extents" \
+		t_umem_import --backend testexp --size $((8 * mib)) --extent-size $((2 * mib)) \
+		--windows $((2 * mib))
+	run_test "umem import (DMA device): ... udmabuf" \
+		t_umem_import --backend udmabuf --size $((4 * mib)) --windows $((64 << 10))
+	run_test "umem import (DMA device): ... udmabuf of hugetlb folios" \
+		t_umem_import --backend udmabuf-huge --size $((8 * mib)) --windows $((2 * mib))
+	run_test "umem import (DMA device): ... system heap" \
+		t_umem_import --backend heap --size $((4 * mib)) --windows $((64 << 10))
 	# The other import modes drivers use, on every RAM exporter: both paths
 	# agree on page size and blocks, the list path has no more extents.
 	for imode in pinned dynamic; do

@@ -9,10 +9,11 @@
  *               [--iova A] [--path both|pal|sgt] [--vfio BDF]
  *               [--expect ERRNO] [--expect-fallback] [--iommu]
  *               [--expect-pgsz BYTES] [--import-mode revocable|pinned|dynamic]
- *               [--scenario move-revoke]
+ *               [--scenario move-revoke] [--windows STEP]
  *
  * --path both (default) requires both imports to succeed with the same page
- * size and the same number of blocks, and the list path to need no more
+ * size and the same blocks at the same device addresses (without an IOMMU;
+ * a digest of the block addresses the driver would program), and the list path to need no more
  * extents than the sg_table path has entries. --expect ERRNO requires the
  * import(s) asked for to fail with it. --expect-fallback requires a list
  * import to fall back to the sg_table path (an exporter without lists).
@@ -31,6 +32,14 @@
  * keeps the buffer from moving (EBUSY); a revocable one is unmapped for
  * good by the revoke (no page size, no block); a plain pinned one cannot
  * be revoked and keeps its mapping, which the exporter reports.
+ * --windows STEP (no IOMMU): instead of one window, import a set of windows
+ * through both paths: the first and the last page of the buffer, pages on
+ * either side of the boundaries at STEP (the exporter's range size, where
+ * it has one) and in the middle of the buffer, a window starting inside a
+ * page, and all but the first and last pages. Both paths must program the
+ * same HW blocks at the same device addresses (block digest): the list
+ * path finds a window by binary search over its ranges, the sg_table path
+ * by walking the table, so this checks the one against the other.
  * --iommu: the device sits behind an IOMMU, so each path gets its own IOVA
  * layout and the page sizes may differ: the list path must then map the
  * window as one extent, with the largest device page no larger than the
@@ -58,11 +67,12 @@ static void show(const char *what, const struct ib_umem_import_test *r)
 {
 	printf("%s: list %u, %u extent(s), page size %llu, %llu block(s), metadata %llu B, "
 	       "maps %u, invalidations %u, revoked %u, import %llu ns, geometry %llu ns, "
-	       "release %llu ns\n",
+	       "release %llu ns, blocks %#llx\n",
 	       what, r->pal, r->nr_extents, (unsigned long long)r->pgsz,
 	       (unsigned long long)r->nr_blocks, (unsigned long long)r->meta_bytes,
 	       r->maps, r->invalidations, r->revoked, (unsigned long long)r->ns_import,
-	       (unsigned long long)r->ns_geometry, (unsigned long long)r->ns_release);
+	       (unsigned long long)r->ns_geometry, (unsigned long long)r->ns_release,
+	       (unsigned long long)r->block_digest);
 }
 
 static int import(int devfd, int fd, const char *pci, uint32_t flags, uint64_t offset,
@@ -188,6 +198,64 @@ static int move_revoke(int devfd, struct pal_mem *mem, const char *pci, uint32_t
 	return 0;
 }
 
+/* Both paths, one window: the same blocks at the same addresses. */
+static int window_agrees(int devfd, int fd, const char *pci, uint32_t flags,
+			 uint64_t offset, uint64_t length)
+{
+	struct ib_umem_import_test pal_res, sgt_res;
+	int err;
+
+	printf("window [%#llx, +%#llx)\n", (unsigned long long)offset,
+	       (unsigned long long)length);
+	err = import(devfd, fd, pci, flags | IB_UMEM_IMPORT_TEST_PAL, offset, length,
+		     offset, &pal_res);
+	if (!err)
+		err = import(devfd, fd, pci, flags, offset, length, offset, &sgt_res);
+	if (err) {
+		fprintf(stderr, "window [%#llx, +%#llx): %s\n", (unsigned long long)offset,
+			(unsigned long long)length, pal_errno_name(err));
+		return -1;
+	}
+	if (!pal_res.pal || sgt_res.pal || !pal_res.pgsz ||
+	    pal_res.pgsz != sgt_res.pgsz || pal_res.nr_blocks != sgt_res.nr_blocks ||
+	    pal_res.block_digest != sgt_res.block_digest) {
+		fprintf(stderr, "window [%#llx, +%#llx): the paths program different blocks\n",
+			(unsigned long long)offset, (unsigned long long)length);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_windows(int devfd, const struct pal_mem *mem, const char *pci,
+			 uint32_t flags, uint64_t step)
+{
+	const uint64_t pg = 4096, size = mem->size, mid = size / 2;
+	const struct { uint64_t offset, length; } win[] = {
+		{ 0, pg },
+		{ size - pg, pg },
+		{ step - pg, pg },
+		{ step, pg },
+		{ step - pg, 2 * pg },
+		{ 2 * step - pg, step + 2 * pg },
+		{ mid - pg, 2 * pg },
+		{ mid + pg, step },
+		{ step + 100, 3 * pg },
+		{ pg, size - 2 * pg },
+	};
+	unsigned int i, n = 0;
+
+	if (step < pg || step % pg || 4 * step > size) {
+		fprintf(stderr, "--windows needs a page multiple STEP with 4 x STEP <= size\n");
+		return -1;
+	}
+	for (i = 0; i < sizeof(win) / sizeof(win[0]); i++, n++)
+		if (window_agrees(devfd, mem->dmabuf_fd, pci, flags, win[i].offset,
+				  win[i].length))
+			return -1;
+	printf("%u windows: both paths program the same blocks\n", n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -208,12 +276,13 @@ int main(int argc, char **argv)
 		{ "expect-pgsz", required_argument, NULL, 'g' },
 		{ "import-mode", required_argument, NULL, 'M' },
 		{ "scenario", required_argument, NULL, 'S' },
+		{ "windows", required_argument, NULL, 'W' },
 		{ 0 }
 	};
 	struct pal_mem_params params = { .size = 1 << 20 };
 	const char *pci = NULL, *backend = "testexp", *path = "both", *expect = "0";
 	struct ib_umem_import_test pal_res, sgt_res;
-	uint64_t offset = 0, length = 0, iova = 0, want_pgsz = 0;
+	uint64_t offset = 0, length = 0, iova = 0, want_pgsz = 0, windows = 0;
 	int c, devfd, want, got, rc = 1;
 	bool do_pal, do_sgt, fallback = false, iommu = false;
 	const char *scenario = NULL;
@@ -250,6 +319,7 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case 'S': scenario = optarg; break;
+		case 'W': windows = strtoull(optarg, NULL, 0); break;
 		default: return 2;
 		}
 	}
@@ -272,6 +342,11 @@ int main(int argc, char **argv)
 	if (devfd < 0) {
 		perror("open /dev/ib_umem_import_test");
 		goto out;
+	}
+	if (windows) {
+		if (iommu || scenario || check_windows(devfd, &mem, pci, mode_flags, windows))
+			goto out;
+		do_pal = do_sgt = false;
 	}
 	if (scenario) {
 		if (move_revoke(devfd, &mem, pci, mode_flags | (do_pal ? IB_UMEM_IMPORT_TEST_PAL : 0),
@@ -314,7 +389,7 @@ int main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	if (scenario) {
+	if (scenario || windows) {
 		rc = 0;
 		goto out;
 	}
@@ -353,8 +428,10 @@ int main(int argc, char **argv)
 		       (unsigned long long)pal_res.nr_blocks, (unsigned long long)pal_res.pgsz,
 		       (unsigned long long)sgt_res.nr_blocks, (unsigned long long)sgt_res.pgsz);
 	} else if (do_pal && do_sgt) {
-		if (pal_res.pgsz != sgt_res.pgsz || pal_res.nr_blocks != sgt_res.nr_blocks) {
-			fprintf(stderr, "paths disagree: page size %llu vs %llu, blocks %llu vs %llu\n",
+		if (pal_res.pgsz != sgt_res.pgsz || pal_res.nr_blocks != sgt_res.nr_blocks ||
+		    pal_res.block_digest != sgt_res.block_digest) {
+			fprintf(stderr, "paths disagree: page size %llu vs %llu, blocks %llu vs %llu "
+				"(or their addresses)\n",
 				(unsigned long long)pal_res.pgsz, (unsigned long long)sgt_res.pgsz,
 				(unsigned long long)pal_res.nr_blocks,
 				(unsigned long long)sgt_res.nr_blocks);
