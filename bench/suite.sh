@@ -92,16 +92,16 @@ else
 		      --memory testexp:2M)
 	revoke_args=(-n 5)
 	# Per-MR cost against the buffer's size: 16 windows of 64 KiB held on
-	# buffers of 4 MiB to 1 GiB, fully fragmented, of 2 MiB extents, and
+	# buffers of 4 MiB to 256 MiB, fully fragmented, of 2 MiB extents, and
 	# udmabuf (whose baseline registers the same pages).
-	window_args=(--window 64K --mrs 16 --min-size 4M --max-size 1G -n 5
+	window_args=(--window 64K --mrs 16 --min-size 4M --max-size 256M -n 5
 		     --memory testexp:4K:1 --memory testexp:2M --memory udmabuf)
 	# Many MRs held on one buffer.
 	many_args=(--window 64K --mrs 1000 --size 256M -n 1 --memory testexp:4K:1)
 	import_args=(-n 5)
-	# One 64 KiB MR at the end of buffers of 4 MiB to 1 GiB: which path's
+	# One 64 KiB MR at the end of buffers of 4 MiB to 256 MiB: which path's
 	# cost follows the MR, which the buffer's.
-	import_window_args=(--window 64K --min-size 4M --max-size 1G -n 5 --extent 4K
+	import_window_args=(--window 64K --min-size 4M --max-size 256M -n 5 --extent 4K
 			    --extent 2M --import-mode pinned --import-mode dynamic)
 	refault_args=(-n 20)
 	# -n rather than -D: with 128 messages in flight a timed run of 8 MiB
