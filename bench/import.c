@@ -143,7 +143,11 @@ static int import_parse(int argc, char **argv, struct import_opts *o)
 			o->extents[o->nr_extents++] = bench_parse_size(optarg);
 			break;
 		case 'n': o->reps = strtoul(optarg, NULL, 0); break;
-		case OPT_WINDOW: o->window = bench_parse_size(optarg); break;
+		case OPT_WINDOW:
+			o->window = bench_parse_size(optarg);
+			if (!o->window)
+				return import_usage(), -1;
+			break;
 		case OPT_IMPORT_MODE:
 			for (m = 0; m < NR_MODES && strcmp(optarg, import_modes[m].name); m++)
 				;

@@ -12,12 +12,13 @@
  * anonymous memory of the same size and says so in "baseline_memory".
  *
  * With --window W the MRs are windows of W bytes of each buffer, not the
- * whole buffer, and --mrs N registers N of them, spread evenly over the
- * buffer (the last one ending at its end) and held together before they
- * are deregistered: the time per MR, against the buffer's size, shows
+ * whole buffer, and --held-mrs N registers N of them, spread evenly over
+ * the buffer (the last one ending at its end) and held together before
+ * they are deregistered: the time per MR, against the buffer's size, shows
  * whether registering a window costs what the window costs or what the
  * buffer does. The baseline registers the same windows of the same pages,
- * or windows of anonymous memory of W bytes.
+ * or, where those cannot be pinned, N windows of W bytes held together in
+ * anonymous memory of N x W bytes.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -43,7 +44,7 @@ struct reg_opts {
 	struct bench_report_opts report;
 };
 
-enum { OPT_MEMORY = BENCH_OPT_FIRST, OPT_MIN_SIZE, OPT_MAX_SIZE, OPT_WINDOW, OPT_MRS };
+enum { OPT_MEMORY = BENCH_OPT_FIRST, OPT_MIN_SIZE, OPT_MAX_SIZE, OPT_WINDOW, OPT_HELD_MRS };
 
 static void reg_usage(void)
 {
@@ -56,7 +57,7 @@ static void reg_usage(void)
 		"      --min-size BYTES    smallest size (default 4K)\n"
 		"      --max-size BYTES    largest size, powers of 4 in between (default 256M)\n"
 		"      --window BYTES      register windows of BYTES, not whole buffers\n"
-		"      --mrs N             windows held at once, spread over the buffer\n"
+		"      --held-mrs N        windows held at once, spread over the buffer\n"
 		"                          (default 1, the buffer's last BYTES)\n"
 		"  -n, --iters N           repetitions per point (default 5)\n"
 		BENCH_COMMON_USAGE
@@ -73,7 +74,7 @@ static int reg_parse(int argc, char **argv, struct reg_opts *o)
 		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 		{ "iters", required_argument, NULL, 'n' },
 		{ "window", required_argument, NULL, OPT_WINDOW },
-		{ "mrs", required_argument, NULL, OPT_MRS },
+		{ "held-mrs", required_argument, NULL, OPT_HELD_MRS },
 		BENCH_COMMON_LONGOPTS,
 		{ 0 }
 	};
@@ -98,8 +99,12 @@ static int reg_parse(int argc, char **argv, struct reg_opts *o)
 		case OPT_MIN_SIZE: o->min_size = bench_parse_size(optarg); break;
 		case OPT_MAX_SIZE: o->max_size = bench_parse_size(optarg); break;
 		case 'n': o->reps = strtoul(optarg, NULL, 0); break;
-		case OPT_WINDOW: o->window = bench_parse_size(optarg); break;
-		case OPT_MRS: o->nr_mrs = strtoul(optarg, NULL, 0); break;
+		case OPT_WINDOW:
+			o->window = bench_parse_size(optarg);
+			if (!o->window)
+				return reg_usage(), -1;
+			break;
+		case OPT_HELD_MRS: o->nr_mrs = strtoul(optarg, NULL, 0); break;
 		default: reg_usage(); return -1;
 		}
 	}
@@ -108,7 +113,8 @@ static int reg_parse(int argc, char **argv, struct reg_opts *o)
 			o->specs[o->nr_specs++] = defaults[i];
 	if (!o->min_size || o->max_size < o->min_size || !o->reps || !o->nr_mrs ||
 	    o->nr_mrs > 100000 || (o->window && (o->window % 4096 || o->window > o->min_size)) ||
-	    (!o->window && o->nr_mrs != 1)) {
+	    (!o->window && o->nr_mrs != 1) ||
+	    (o->window && (uint64_t)o->nr_mrs * o->window > o->max_size)) {
 		reg_usage();
 		return -1;
 	}
@@ -134,7 +140,7 @@ static uint64_t reg_window_offset(const struct reg_windows *w, unsigned int i)
 
 	if (w->nr == 1)
 		return room;
-	return room / (w->nr - 1) * i / 4096 * 4096;
+	return (room * i / (w->nr - 1)) & ~4095ULL;
 }
 
 /*
@@ -158,6 +164,7 @@ static int reg_time(struct ibv_pd *pd, const struct pal_mem *mem, void *cpu,
 		goto out;
 	for (unsigned int r = 0; r < reps; r++) {
 		unsigned int i, held = 0;
+		int err = 0;
 		uint64_t t0, t1;
 
 		for (i = 0; i < w->nr; i++, held++) {
@@ -168,26 +175,37 @@ static int reg_time(struct ibv_pd *pd, const struct pal_mem *mem, void *cpu,
 				       ibv_reg_dmabuf_mr(pd, off, w->length, off, mem->dmabuf_fd,
 							 access);
 			t1 = bench_now_ns();
-			if (!mrs[i])
+			if (!mrs[i]) {
+				err = errno;
 				break;
+			}
 			reg[(size_t)r * w->nr + i] = (double)(t1 - t0) / 1e3;
 		}
+		/* Every MR goes, whatever fails: the memory is freed next. */
 		t0 = bench_now_ns();
 		for (i = 0; i < held; i++)
-			if (ibv_dereg_mr(mrs[i]))
-				goto out;
+			if (ibv_dereg_mr(mrs[i]) && !err)
+				err = errno;
 		t1 = bench_now_ns();
-		if (held < w->nr)
+		if (err) {
+			errno = err;
 			goto out;
+		}
 		dereg[r] = (double)(t1 - t0) / 1e3 / w->nr;
 	}
 	bench_stats(reg, nr_samples, &st->reg);
 	st->dereg_med = bench_quantile(dereg, reps, 0.5);
 	rc = 0;
 out:
-	free(mrs);
-	free(dereg);
-	free(reg);
+	/* errno stays the failure's for the caller's message. */
+	{
+		int saved = errno;
+
+		free(mrs);
+		free(dereg);
+		free(reg);
+		errno = saved;
+	}
 	return rc;
 }
 
@@ -284,11 +302,16 @@ static int reg_point(struct ibv_pd *pd, const struct reg_opts *o, const char *sp
 	row->baseline_memory = "same pages";
 	if (!base_cpu || reg_time(pd, &mem, base_cpu, &base_win, 1, &row->base)) {
 		/*
-		 * The CPU view cannot be pinned: anonymous memory of the
-		 * size of the buffer, or of one window.
+		 * The CPU view cannot be pinned (a PFN mapping: EFAULT):
+		 * anonymous memory of the buffer's size, or just room for the
+		 * same windows. Any other failure is one.
 		 */
-		base_win.span = o->window ? win.length : mem.size;
-		base_win.nr = 1;
+		if (base_cpu && errno != EFAULT && errno != EOPNOTSUPP && errno != EINVAL) {
+			fprintf(stderr, "reg: ibv_reg_mr of the same pages: %s\n",
+				strerror(errno));
+			goto out;
+		}
+		base_win.span = o->window ? (uint64_t)win.nr * win.length : mem.size;
 		if (pal_mem_alloc(&anon, &pal_mem_host_ops,
 				  &(struct pal_mem_params){ .size = base_win.span })) {
 			fprintf(stderr, "reg: %s\n", anon.err);

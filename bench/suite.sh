@@ -77,8 +77,9 @@ if [ "$quick" = 1 ]; then
 	reg_args=(--max-size 64K -n 2 --memory udmabuf --memory testexp:4K:1)
 	siw_reg_args=("${reg_args[@]}")
 	revoke_args=(--mrs 1 --mrs 4 -n 2)
-	window_args=(--window 64K --mrs 4 --min-size 1M --max-size 4M -n 2 --memory testexp:4K:1)
-	many_args=(--window 64K --mrs 64 --size 4M -n 1 --memory testexp:4K:1)
+	window_args=(--window 64K --held-mrs 4 --min-size 1M --max-size 4M -n 2 --memory testexp:4K:1
+		     --memory udmabuf)
+	many_args=(--window 64K --held-mrs 64 --size 4M -n 1 --memory testexp:4K:1)
 	import_args=(--max-size 1M -n 2 --extent 64K)
 	import_window_args=(--window 64K --min-size 256K --max-size 1M -n 2 --extent 4K
 			    --import-mode pinned)
@@ -94,10 +95,10 @@ else
 	# Per-MR cost against the buffer's size: 16 windows of 64 KiB held on
 	# buffers of 4 MiB to 256 MiB, fully fragmented, of 2 MiB extents, and
 	# udmabuf (whose baseline registers the same pages).
-	window_args=(--window 64K --mrs 16 --min-size 4M --max-size 256M -n 5
+	window_args=(--window 64K --held-mrs 16 --min-size 4M --max-size 256M -n 5
 		     --memory testexp:4K:1 --memory testexp:2M --memory udmabuf)
 	# Many MRs held on one buffer.
-	many_args=(--window 64K --mrs 1000 --size 256M -n 1 --memory testexp:4K:1)
+	many_args=(--window 64K --held-mrs 1000 --size 256M -n 1 --memory testexp:4K:1)
 	import_args=(-n 5)
 	# One 64 KiB MR at the end of buffers of 4 MiB to 256 MiB: which path's
 	# cost follows the MR, which the buffer's.

@@ -9,9 +9,10 @@
 #
 # --iommu: the guest has an emulated IOMMU (vm-run.sh --iommu); the umem
 # import tests then check the IOVA path instead of comparing the list and
-# sg_table paths on page size, block count and extent count. --swiotlb: the guest booted with
-# swiotlb=force; the umem import tests check that the list path refuses to
-# bounce. --no-odp: the kernel has no on-demand paging
+# sg_table paths on page size, blocks and the blocks' device addresses (a
+# digest of what a driver would program) and extent count. --swiotlb: the
+# guest booted with swiotlb=force; the umem import tests check that the
+# list path refuses to bounce. --no-odp: the kernel has no on-demand paging
 # (CONFIG_INFINIBAND_ON_DEMAND_PAGING=n): rxe's registration table then
 # requires every on-demand dma-buf MR to be refused with EINVAL.
 #
