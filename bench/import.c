@@ -30,7 +30,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <rdma/ib_umem_import_test.h>
+#include <umem_import_test_uapi.h>
 
 #include <rdma_pal/testexp.h>
 

@@ -268,7 +268,57 @@ def import_windows_section(d, summary, problems, md):
                    "import time [us], median", lines)
 
 
-def plot_bw(d, verb, runs):
+def small_sample(values):
+    """Median, min and max: the rounds are too few for percentiles."""
+    v = sorted(values)
+    n = len(v)
+    med = v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+    return med, v[0], v[-1]
+
+
+def verdict(lo, hi):
+    """A ratio whose spread includes 1.0 is no gain and no loss."""
+    if lo <= 1.0 <= hi:
+        return "equal within noise"
+    return "higher in every round" if lo > 1.0 else "lower in every round"
+
+
+def round_files(d, pattern):
+    """rounds/<pattern % N> for N = 1, 2, ... while the file exists."""
+    files, n = [], 1
+    while os.path.exists(os.path.join(d, "rounds", pattern % n)):
+        files.append(os.path.join(d, "rounds", pattern % n))
+        n += 1
+    return files
+
+
+def round_ratios(d, num, den, name, problems, min_rounds=3):
+    """{size: [BW_average ratio num/den of each round]} over the rounds of
+    a compared pair (bench/suite.sh), checking every run."""
+    a, b = round_files(d, num), round_files(d, den)
+    if len(a) != len(b) or len(a) < min_rounds:
+        problems.append(f"{name}: {len(a)} and {len(b)} rounds, expected the same number, "
+                        f"at least {min_rounds}")
+        return {}
+    ratios = {}
+    for fa, fb in zip(a, b):
+        ra, rb = load(fa), load(fb)
+        check_bw(os.path.basename(fa), ra, problems)
+        check_bw(os.path.basename(fb), rb, problems)
+        for r in results_of(ra):
+            other = bw_at(rb, r["MsgSize"])
+            if other:
+                ratios.setdefault(r["MsgSize"], []).append(float(r["BW_average"]) / float(other))
+    return ratios
+
+
+def spread_note(values):
+    med, lo, hi = small_sample(values)
+    return med, (f"median of {len(values)} alternating rounds, min-max {lo:.2f}-{hi:.2f}: "
+                 f"{verdict(lo, hi)}")
+
+
+def plot_bw(d, verb, runs, label=None):
     lines, data = [], os.path.join(d, f"bw-{verb}.dat")
     with open(data, "w") as f:
         for i, (name, bw) in enumerate(runs):
@@ -282,7 +332,7 @@ set logscale x 2
 set xlabel 'message size [bytes]'
 set ylabel 'BW average [MiB/s]'
 set key top left font ',8'
-set label 1 '{bw_ratio_label(runs)}' at graph 0.02, graph 0.95 font ',9'
+set label 1 '{label if label is not None else bw_ratio_label(runs)}' at graph 0.02, graph 0.95 font ',9'
 plot {', '.join(lines)}
 """, os.path.join(d, f"bw-{verb}"))
 
@@ -579,29 +629,54 @@ def main():
         for name, bw in runs:
             md.append(f"| {name} | " + " | ".join(
                 f"{bw_at(bw, s):.1f}" if bw_at(bw, s) else "-" for s in show) + " |")
-        label = bw_ratio_label(runs)
-        if label:
-            md.append(f"\n{label}\n")
-            by = dict(runs)
-            top = max(r["MsgSize"] for r in results_of(by["udmabuf dma-buf"]))
-            summary.append((f"{verb.upper()} bandwidth, udmabuf, {top} B",
-                            bw_at(by["udmabuf dma-buf"], top) / bw_at(by["udmabuf reg_mr"], top),
-                            "dma-buf MR / ibv_reg_mr of the same pages"))
-        plot_bw(d, verb, runs)
+        md.append("\nThe table shows one run each (round 1). The compared pair, a dma-buf MR "
+                  "and ibv_reg_mr of the same udmabuf pages, ran in alternating rounds; "
+                  "BW average ratio dma-buf / reg_mr per round:\n")
+        ratios = round_ratios(d, f"bw-{verb}-udmabuf-dmabuf-r%d.json",
+                              f"bw-{verb}-udmabuf-reg_mr-r%d.json", f"{verb} rounds", problems)
+        label = ""
+        if ratios:
+            md.append("| size | rounds | median | min | max | |")
+            md.append("|---:|---:|---:|---:|---:|---|")
+            for size in sorted(ratios):
+                if size not in show and size != max(ratios):
+                    continue
+                med, lo, hi = small_sample(ratios[size])
+                md.append(f"| {size} B | {len(ratios[size])} | {med:.2f} | {lo:.2f} | {hi:.2f} "
+                          f"| {verdict(lo, hi)} |")
+            top = max(ratios)
+            med, note = spread_note(ratios[top])
+            label = (f"udmabuf dma-buf/reg_mr at {top} B: median {med:.2f} of "
+                     f"{len(ratios[top])} rounds ({verdict(*small_sample(ratios[top])[1:])})")
+            summary.append((f"{verb.upper()} bandwidth, udmabuf, {top} B", med,
+                            f"dma-buf MR / ibv_reg_mr of the same pages, {note}"))
+        plot_bw(d, verb, runs, label)
 
     md.append("\n## Side by side with perftest (ib_write_bw, same VM, same size)\n")
+    md.append("Alternating rounds, perftest and pal_bench taking turns to go first; BW average "
+              "of round 1, and the pal_bench/perftest ratio over every round.\n")
     md.append("| memory | TX depth, CQ moderation | perftest BW average | pal_bench BW average "
-              "| pal_bench/perftest |")
-    md.append("|---|---|---:|---:|---:|")
+              "| pal_bench/perftest: median | min | max | |")
+    md.append("|---|---|---:|---:|---:|---:|---:|---|")
     for mem in ("host", "udmabuf"):
         pt, pb = load(os.path.join(d, f"perftest-{mem}.json")), load(os.path.join(d, f"pal_bench-{mem}.json"))
-        check_bw(f"pal_bench-{mem}", pb, problems)
-        check_pair(f"perftest-{mem} vs pal_bench-{mem}", pt, pb, problems)
+        for fa, fb in zip(round_files(d, f"perftest-{mem}-r%d.json"),
+                          round_files(d, f"pal_bench-{mem}-r%d.json")):
+            check_pair(f"{os.path.basename(fa)} vs {os.path.basename(fb)}", load(fa), load(fb),
+                       problems)
+        ratios = round_ratios(d, f"pal_bench-{mem}-r%d.json", f"perftest-{mem}-r%d.json",
+                              f"perftest {mem} rounds", problems)
+        if not ratios:
+            continue
         a, b = float(results_of(pt)[0]["BW_average"]), float(results_of(pb)[0]["BW_average"])
+        values = ratios[max(ratios)]
+        med, lo, hi = small_sample(values)
         ti = pb["test_info"]
         md.append(f"| {mem}{' (dma-buf)' if mem != 'host' else ''} | "
-                  f"{ti['TX_depth']}, {ti['CQ_Moderation']} | {a:.1f} | {b:.1f} | {b / a:.2f} |")
-        summary.append((f"pal_bench vs perftest ib_write_bw, {mem}", b / a, "bandwidth, same VM and size"))
+                  f"{ti['TX_depth']}, {ti['CQ_Moderation']} | {a:.1f} | {b:.1f} | {med:.2f} | "
+                  f"{lo:.2f} | {hi:.2f} | {verdict(lo, hi)} |")
+        summary.append((f"pal_bench vs perftest ib_write_bw, {mem}", med,
+                        f"bandwidth, same VM and size, {spread_note(values)[1]}"))
 
     side_by_side(d, reg, summary, problems, md)
 

@@ -129,15 +129,18 @@ build_rdma_core() {
 		die "rdma-core build produced no pyverbs (cython3 and python3-dev installed?)"
 }
 
-# perftest's dma-buf backend reaches the series' test exporter through the
-# patched kernel's uAPI headers (scripts/kernel-build.sh installs them).
+# perftest's dma-buf backends need the patched kernel's uAPI headers
+# (scripts/kernel-build.sh installs them), and the test exporter's backend
+# the ABI header that sits beside that test module in the kernel tree.
 build_perftest() {
-	local uapi=$KOBJ/usr/include
-	[ -f "$uapi/linux/dma-buf-pal-test.h" ] ||
+	local uapi=$KOBJ/usr/include testabi=$KTREE/drivers/dma-buf
+	[ -f "$uapi/linux/udmabuf.h" ] ||
 		die "no patched kernel headers in $uapi: run scripts/kernel-build.sh"
+	[ -f "$testabi/dma-buf-pal-test-uapi.h" ] ||
+		die "no $testabi/dma-buf-pal-test-uapi.h: run scripts/kernel-tree.sh"
 	# The series edits Makefile.am: regenerate the build system.
 	(cd "$tree" && ./autogen.sh >/dev/null 2>&1 &&
-		./configure -q CPPFLAGS="-I$uapi" >/dev/null &&
+		./configure -q CPPFLAGS="-I$uapi -idirafter $testabi" >/dev/null &&
 		make -s -j"$(nproc)" >/dev/null)
 	[ -x "$tree/ib_write_bw" ] || die "perftest build produced no ib_write_bw"
 }

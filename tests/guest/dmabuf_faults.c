@@ -45,7 +45,7 @@
 #include <unistd.h>
 
 #include <infiniband/verbs.h>
-#include <rdma/ib_umem_import_test.h>
+#include <umem_import_test_uapi.h>
 
 #include <rdma_pal/errname.h>
 #include <rdma_pal/mem.h>

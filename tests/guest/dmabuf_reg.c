@@ -42,7 +42,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <linux/dma-buf-pal-test.h>
+#include <dma-buf-pal-test-uapi.h>
 
 #include <rdma_pal/errname.h>
 #include <rdma_pal/loop.h>

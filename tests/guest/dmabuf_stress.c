@@ -49,7 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/dma-buf-pal-test.h>
+#include <dma-buf-pal-test-uapi.h>
 
 #include <rdma_pal/errname.h>
 #include <rdma_pal/loop.h>

@@ -49,7 +49,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <linux/dma-buf-pal-test.h>
+#include <dma-buf-pal-test-uapi.h>
 #include <linux/udmabuf.h>
 
 #include <rdma_pal/errname.h>

@@ -32,7 +32,7 @@
 #include <rdma_pal/mem.h>
 #include <rdma_pal/pattern.h>
 
-#include <linux/dma-buf-pal-test.h>
+#include <dma-buf-pal-test-uapi.h>
 
 #define SERVER_SEED 0x5e5e0001ULL
 #define CLIENT_SEED 0xc11e0002ULL

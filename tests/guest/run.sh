@@ -408,6 +408,23 @@ run_test "pal: vfio-pci BAR of registers (edu BAR 0, not prefetchable) is MMIO t
 	t_vfio_regs_pal
 run_test "pal: inspecting a non-dma-buf fd fails with EBADF (fd -1, a memfd, a socket)" \
 	t_inspect_not_dmabuf
+
+# The series' kselftest (pal_export in tools/testing/selftests/drivers/
+# dma-buf), built with its own Makefile and run as a reviewer runs it: its
+# TAP must plan and pass every test, none skipped (it skips without the
+# test device).
+kselftest_pal_export_tests=10
+t_kselftest_pal_export() {
+	local n=$kselftest_pal_export_tests out rc=0
+	out=$("$bin/kselftest/drivers/dma-buf/pal_export" 2>&1) || rc=$?
+	echo "$out"
+	[ "$rc" = 0 ] || { echo "pal_export exited with $rc"; return 1; }
+	grep -qx "1\.\.$n" <<<"$out" || { echo "TAP plan is not 1..$n"; return 1; }
+	grep -qx "# Totals: pass:$n fail:0 xfail:0 xpass:0 skip:0 error:0" <<<"$out" ||
+		{ echo "expected $n passed, none failed or skipped"; return 1; }
+}
+run_test "kselftest: dma-buf pal_export (list exports from user space, TAP, none skipped)" \
+	t_kselftest_pal_export
 run_test "rdma-core: programs load the patched libibverbs and rxe provider" t_patched_rdma_core
 run_test "dmabuf: ibv_reg_dmabuf_mr on rxe: good and bad registrations give the right errno" \
 	t_dmabuf_reg

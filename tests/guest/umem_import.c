@@ -56,8 +56,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <linux/dma-buf-pal-test.h>
-#include <rdma/ib_umem_import_test.h>
+#include <dma-buf-pal-test-uapi.h>
+#include <umem_import_test_uapi.h>
 
 #include <rdma_pal/errname.h>
 #include <rdma_pal/mem.h>

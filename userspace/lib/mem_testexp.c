@@ -8,7 +8,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <linux/dma-buf-pal-test.h>
+#include <dma-buf-pal-test-uapi.h>
 
 #include <rdma_pal/mem.h>
 
