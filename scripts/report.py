@@ -318,7 +318,7 @@ def spread_note(values):
                  f"{verdict(lo, hi)}")
 
 
-def plot_bw(d, verb, runs, label=None):
+def plot_bw(d, verb, runs, label):
     lines, data = [], os.path.join(d, f"bw-{verb}.dat")
     with open(data, "w") as f:
         for i, (name, bw) in enumerate(runs):
@@ -332,7 +332,7 @@ set logscale x 2
 set xlabel 'message size [bytes]'
 set ylabel 'BW average [MiB/s]'
 set key top left font ',8'
-set label 1 '{label if label is not None else bw_ratio_label(runs)}' at graph 0.02, graph 0.95 font ',9'
+set label 1 '{label}' at graph 0.02, graph 0.95 font ',9'
 plot {', '.join(lines)}
 """, os.path.join(d, f"bw-{verb}"))
 
@@ -342,16 +342,6 @@ def bw_at(bw, size):
         if r["MsgSize"] == size:
             return r["BW_average"]
     return None
-
-
-def bw_ratio_label(runs):
-    by = dict(runs)
-    pal, base = by.get("udmabuf dma-buf"), by.get("udmabuf reg_mr")
-    if not pal or not base:
-        return ""
-    size = max(r["MsgSize"] for r in results_of(pal))
-    a, b = bw_at(pal, size), bw_at(base, size)
-    return f"udmabuf dma-buf/reg_mr at {size} B: {a / b:.2f}" if a and b else ""
 
 
 def plot_revoke(d, rev):
@@ -646,8 +636,7 @@ def main():
                           f"| {verdict(lo, hi)} |")
             top = max(ratios)
             med, note = spread_note(ratios[top])
-            label = (f"udmabuf dma-buf/reg_mr at {top} B: median {med:.2f} of "
-                     f"{len(ratios[top])} rounds ({verdict(*small_sample(ratios[top])[1:])})")
+            label = f"udmabuf dma-buf/reg_mr at {top} B: {med:.2f}, {note}"
             summary.append((f"{verb.upper()} bandwidth, udmabuf, {top} B", med,
                             f"dma-buf MR / ibv_reg_mr of the same pages, {note}"))
         plot_bw(d, verb, runs, label)
@@ -671,12 +660,13 @@ def main():
         a, b = float(results_of(pt)[0]["BW_average"]), float(results_of(pb)[0]["BW_average"])
         values = ratios[max(ratios)]
         med, lo, hi = small_sample(values)
+        note = spread_note(values)[1]
         ti = pb["test_info"]
         md.append(f"| {mem}{' (dma-buf)' if mem != 'host' else ''} | "
                   f"{ti['TX_depth']}, {ti['CQ_Moderation']} | {a:.1f} | {b:.1f} | {med:.2f} | "
                   f"{lo:.2f} | {hi:.2f} | {verdict(lo, hi)} |")
         summary.append((f"pal_bench vs perftest ib_write_bw, {mem}", med,
-                        f"bandwidth, same VM and size, {spread_note(values)[1]}"))
+                        f"bandwidth, same VM and size, {note}"))
 
     side_by_side(d, reg, summary, problems, md)
 
