@@ -45,6 +45,23 @@ uint64_t bench_parse_size(const char *s);
 int bench_parse_memory(const char *spec, const struct pal_mem_ops **ops,
 		       struct pal_mem_params *params);
 
+/*
+ * The memory restrack reports for the calling process's MRs on RDMA device
+ * dev ('rdma -dd -j resource show mr'): how many report "mr_bytes" (what
+ * each keeps to translate its addresses, as the kernel allocated it), their
+ * sum, and the largest "dmabuf_list_bytes" (the exporter's list a dma-buf
+ * MR holds: the exporters measured keep one per buffer, which its MRs
+ * share, so it is counted once).
+ */
+struct bench_mr_bytes {
+	unsigned int nr_mrs;
+	uint64_t mr_bytes;
+	uint64_t list_bytes;
+};
+
+/* 0, or -1 if the rdma tool failed or no MR of ours reported its bytes. */
+int bench_mr_bytes(const char *dev, struct bench_mr_bytes *b);
+
 /* Open the RDMA device called name, or NULL with a message. */
 struct ibv_context *bench_open_device(const char *name);
 

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <rdma_pal/restrack.h>
+
 #include "bench.h"
 
 void bench_print_version(void)
@@ -256,4 +258,25 @@ void bench_free_pd(struct ibv_pd *pd)
 
 	ibv_dealloc_pd(pd);
 	ibv_close_device(ctx);
+}
+
+int bench_mr_bytes(const char *dev, struct bench_mr_bytes *b)
+{
+	struct pal_restrack_mr *mrs;
+	size_t nr;
+
+	*b = (struct bench_mr_bytes){ 0 };
+	mrs = pal_restrack_mrs(dev, &nr);
+	if (!mrs)
+		return -1;
+	for (size_t i = 0; i < nr; i++) {
+		if (mrs[i].bytes < 0)
+			continue;
+		b->nr_mrs++;
+		b->mr_bytes += mrs[i].bytes;
+		if (mrs[i].list_bytes > (int64_t)b->list_bytes)
+			b->list_bytes = mrs[i].list_bytes;
+	}
+	free(mrs);
+	return b->nr_mrs ? 0 : -1;
 }

@@ -307,6 +307,8 @@ static void import_json_row(FILE *f, uint64_t size, uint64_t window, uint64_t ex
 	bench_json_u64(&j, "page_size", pt->last.pgsz);
 	bench_json_u64(&j, "blocks", pt->last.nr_blocks);
 	bench_json_u64(&j, "meta_bytes", pt->last.meta_bytes);
+	/* The part of meta_bytes that is the exporter's (shareable) list. */
+	bench_json_u64(&j, "list_bytes", pt->last.list_bytes);
 	if (pt->ns_remap > 0) {
 		bench_json_dbl(&j, "remap_us", pt->ns_remap / 1e3);
 		bench_json_dbl(&j, "invalidate_us", pt->ns_invalidate / 1e3);

@@ -13,12 +13,18 @@
  *
  * With --window W the MRs are windows of W bytes of each buffer, not the
  * whole buffer, and --held-mrs N registers N of them, spread evenly over
- * the buffer (the last one ending at its end) and held together before
- * they are deregistered: the time per MR, against the buffer's size, shows
- * whether registering a window costs what the window costs or what the
- * buffer does. The baseline registers the same windows of the same pages,
- * or, where those cannot be pinned, N windows of W bytes held together in
- * anonymous memory of N x W bytes.
+ * the buffer (the last one ending at its end; more than fit overlap) and
+ * held together before they are deregistered: the time per MR, against
+ * the buffer's size, shows whether registering a window costs what the
+ * window costs or what the buffer does. The baseline registers the same
+ * windows of the same pages, or, where those cannot be pinned, N windows
+ * of W bytes held together in anonymous memory of N x W bytes (at most the
+ * buffer's size, the windows overlapping alike).
+ *
+ * While the last repetition holds its MRs, restrack is asked what each
+ * keeps to translate its addresses ("mr_bytes", as the kernel allocated
+ * it) and which exporter's list the dma-buf MRs share
+ * ("dmabuf_list_bytes"): the metadata of both paths, measured.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,25 +32,35 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rdma_pal/errname.h>
 #include <rdma_pal/testexp.h>
 
 #include "bench.h"
 
 #define MAX_SPECS 16
 #define MAX_SIZES 32
+#define MAX_HELD 16
 
 struct reg_opts {
 	const char *device;
 	const char *specs[MAX_SPECS];
 	size_t nr_specs;
 	uint64_t min_size, max_size;
+	uint64_t sizes[MAX_SIZES];	/* -s, repeatable: these sizes only */
+	size_t nr_sizes;
 	uint64_t window;		/* 0: the whole buffer */
-	unsigned int nr_mrs;		/* windows held at once */
+	unsigned int held[MAX_HELD];	/* --held-mrs, repeatable: windows held at once */
+	size_t nr_held;
+	bool anonymous_baseline;	/* also anonymous memory of the same size */
+	uint64_t anonymous_max;		/* ... up to this size; 0: any */
 	unsigned int reps;
 	struct bench_report_opts report;
 };
 
-enum { OPT_MEMORY = BENCH_OPT_FIRST, OPT_MIN_SIZE, OPT_MAX_SIZE, OPT_WINDOW, OPT_HELD_MRS };
+enum {
+	OPT_MEMORY = BENCH_OPT_FIRST, OPT_MIN_SIZE, OPT_MAX_SIZE, OPT_WINDOW, OPT_HELD_MRS,
+	OPT_ANON_BASELINE, OPT_ANON_MAX,
+};
 
 static void reg_usage(void)
 {
@@ -53,12 +69,15 @@ static void reg_usage(void)
 		"  -d, --ib-dev NAME       RDMA device (default: the first)\n"
 		"      --memory SPEC       BACKEND[:EXTENT[:SEED]], repeatable (default\n"
 		"                          udmabuf, heap, testexp:4K:1, testexp:64K:1, testexp:2M)\n"
-		"  -s, --size BYTES        one size only\n"
+		"  -s, --size BYTES        this size only; repeatable\n"
 		"      --min-size BYTES    smallest size (default 4K)\n"
 		"      --max-size BYTES    largest size, powers of 4 in between (default 256M)\n"
 		"      --window BYTES      register windows of BYTES, not whole buffers\n"
 		"      --held-mrs N        windows held at once, spread over the buffer\n"
-		"                          (default 1, the buffer's last BYTES)\n"
+		"                          (default 1, the buffer's last BYTES); repeatable\n"
+		"      --anonymous-baseline  also register anonymous 4 KiB memory of the\n"
+		"                          same size (the same windows' span)\n"
+		"      --anonymous-max BYTES  ... for buffers up to BYTES only\n"
 		"  -n, --iters N           repetitions per point (default 5)\n"
 		BENCH_COMMON_USAGE
 		"      --out_csv=F         the rows as CSV in F\n");
@@ -75,6 +94,8 @@ static int reg_parse(int argc, char **argv, struct reg_opts *o)
 		{ "iters", required_argument, NULL, 'n' },
 		{ "window", required_argument, NULL, OPT_WINDOW },
 		{ "held-mrs", required_argument, NULL, OPT_HELD_MRS },
+		{ "anonymous-baseline", no_argument, NULL, OPT_ANON_BASELINE },
+		{ "anonymous-max", required_argument, NULL, OPT_ANON_MAX },
 		BENCH_COMMON_LONGOPTS,
 		{ 0 }
 	};
@@ -83,7 +104,7 @@ static int reg_parse(int argc, char **argv, struct reg_opts *o)
 	};
 	int c;
 
-	*o = (struct reg_opts){ .min_size = 4096, .max_size = 256 << 20, .reps = 5, .nr_mrs = 1 };
+	*o = (struct reg_opts){ .min_size = 4096, .max_size = 256 << 20, .reps = 5 };
 	while ((c = getopt_long(argc, argv, "d:s:n:" BENCH_COMMON_SHORTOPTS, longopts,
 				NULL)) != -1) {
 		if (bench_common_opt(c, optarg, true, &o->report))
@@ -95,7 +116,13 @@ static int reg_parse(int argc, char **argv, struct reg_opts *o)
 				return reg_usage(), -1;
 			o->specs[o->nr_specs++] = optarg;
 			break;
-		case 's': o->min_size = o->max_size = bench_parse_size(optarg); break;
+		case 's':
+			if (o->nr_sizes == MAX_SIZES)
+				return reg_usage(), -1;
+			o->sizes[o->nr_sizes] = bench_parse_size(optarg);
+			if (!o->sizes[o->nr_sizes++])
+				return reg_usage(), -1;
+			break;
 		case OPT_MIN_SIZE: o->min_size = bench_parse_size(optarg); break;
 		case OPT_MAX_SIZE: o->max_size = bench_parse_size(optarg); break;
 		case 'n': o->reps = strtoul(optarg, NULL, 0); break;
@@ -104,17 +131,39 @@ static int reg_parse(int argc, char **argv, struct reg_opts *o)
 			if (!o->window)
 				return reg_usage(), -1;
 			break;
-		case OPT_HELD_MRS: o->nr_mrs = strtoul(optarg, NULL, 0); break;
+		case OPT_HELD_MRS:
+			if (o->nr_held == MAX_HELD)
+				return reg_usage(), -1;
+			o->held[o->nr_held++] = strtoul(optarg, NULL, 0);
+			break;
+		case OPT_ANON_BASELINE: o->anonymous_baseline = true; break;
+		case OPT_ANON_MAX:
+			o->anonymous_max = bench_parse_size(optarg);
+			if (!o->anonymous_max)
+				return reg_usage(), -1;
+			break;
 		default: reg_usage(); return -1;
 		}
 	}
 	if (!o->nr_specs)
 		for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
 			o->specs[o->nr_specs++] = defaults[i];
-	if (!o->min_size || o->max_size < o->min_size || !o->reps || !o->nr_mrs ||
-	    o->nr_mrs > 100000 || (o->window && (o->window % 4096 || o->window > o->min_size)) ||
-	    (!o->window && o->nr_mrs != 1) ||
-	    (o->window && (uint64_t)o->nr_mrs * o->window > o->max_size)) {
+	/* Without -s: min_size, then times 4 up to max_size. */
+	if (!o->nr_sizes)
+		for (uint64_t sz = o->min_size; sz && sz <= o->max_size; sz *= 4)
+			if (o->nr_sizes < MAX_SIZES)
+				o->sizes[o->nr_sizes++] = sz;
+	o->min_size = o->sizes[0];
+	for (size_t i = 0; i < o->nr_sizes; i++)
+		if (o->sizes[i] < o->min_size)
+			o->min_size = o->sizes[i];
+	if (!o->nr_held)
+		o->held[o->nr_held++] = 1;
+	for (size_t i = 0; i < o->nr_held; i++)
+		if (!o->held[i] || o->held[i] > 100000 || (!o->window && o->held[i] != 1))
+			return reg_usage(), -1;
+	if (!o->nr_sizes || !o->reps ||
+	    (o->window && (o->window % 4096 || o->window > o->min_size))) {
 		reg_usage();
 		return -1;
 	}
@@ -124,6 +173,12 @@ static int reg_parse(int argc, char **argv, struct reg_opts *o)
 struct reg_stats {
 	struct bench_stats reg;		/* microseconds */
 	double dereg_med;
+};
+
+/* What the kernel says a path's MRs keep; measured is false if it cannot. */
+struct reg_bytes {
+	bool measured;
+	struct bench_mr_bytes b;
 };
 
 /* What one repetition registers: nr windows of length bytes. */
@@ -147,10 +202,12 @@ static uint64_t reg_window_offset(const struct reg_windows *w, unsigned int i)
  * Register the windows and deregister them, reps times; each MR's
  * registration is one sample, the deregistrations are timed together.
  * cpu is NULL for dma-buf MRs; a window of the baseline with a span of
- * its own length starts at cpu.
+ * its own length starts at cpu. With bytes, restrack's report of what the
+ * MRs keep is read while the last repetition holds them all.
  */
 static int reg_time(struct ibv_pd *pd, const struct pal_mem *mem, void *cpu,
-		    const struct reg_windows *w, unsigned int reps, struct reg_stats *st)
+		    const struct reg_windows *w, unsigned int reps, struct reg_stats *st,
+		    struct reg_bytes *bytes)
 {
 	int access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
 		     IBV_ACCESS_REMOTE_READ;
@@ -181,6 +238,10 @@ static int reg_time(struct ibv_pd *pd, const struct pal_mem *mem, void *cpu,
 			}
 			reg[(size_t)r * w->nr + i] = (double)(t1 - t0) / 1e3;
 		}
+		if (bytes && !err && r == reps - 1)
+			bytes->measured =
+				!bench_mr_bytes(ibv_get_device_name(pd->context->device),
+						&bytes->b) && bytes->b.nr_mrs == w->nr;
 		/* Every MR goes, whatever fails: the memory is freed next. */
 		t0 = bench_now_ns();
 		for (i = 0; i < held; i++)
@@ -209,15 +270,58 @@ out:
 	return rc;
 }
 
+/* One registration path measured at one point: its times, bytes or failure. */
+struct reg_path {
+	const char *memory;		/* the baselines: "same pages" or "anonymous" */
+	int err;			/* errno of a baseline that failed; 0 if measured */
+	struct reg_stats st;
+	struct reg_bytes bytes;
+};
+
 struct reg_row {
 	const char *spec;
 	uint64_t size;
 	uint32_t extents;		/* ranges of the exporter's list */
-	const char *baseline_memory;	/* "same pages" or "anonymous" */
 	uint64_t window;		/* bytes per MR */
 	unsigned int nr_mrs;		/* MRs held at once */
-	struct reg_stats pal, base;
+	struct reg_path pal;		/* the dma-buf MRs */
+	struct reg_path base;		/* ibv_reg_mr of the same pages, or anonymous */
+	struct reg_path anon;		/* with --anonymous-baseline: anonymous memory */
+	bool has_anon;			/* anon was measured */
+	bool anon_column;		/* the CSV has anon's fields */
 };
+
+/* Bytes per MR, and the list the MRs share, as JSON fields of @path. */
+static void reg_bytes_json(struct bench_json *j, const char *path, const struct reg_bytes *b)
+{
+	char key[48];
+
+	if (!b->measured)
+		return;
+	snprintf(key, sizeof(key), "mr_bytes_%s", path);
+	bench_json_u64(j, key, b->b.mr_bytes / b->b.nr_mrs);
+	snprintf(key, sizeof(key), "list_bytes_%s", path);
+	bench_json_u64(j, key, b->b.list_bytes);
+}
+
+/* A baseline's fields: its memory, and its times and bytes or its errno. */
+static void reg_path_json(struct bench_json *j, const char *name, const struct reg_path *p)
+{
+	char key[48];
+
+	snprintf(key, sizeof(key), "%s_memory", name);
+	bench_json_str(j, key, p->memory);
+	if (p->err) {
+		snprintf(key, sizeof(key), "%s_error", name);
+		bench_json_str(j, key, pal_errno_name(p->err));
+		return;
+	}
+	snprintf(key, sizeof(key), "reg_us_%s", name);
+	bench_json_stats(j, key, &p->st.reg);
+	snprintf(key, sizeof(key), "dereg_us_%s", name);
+	bench_json_dbl(j, key, p->st.dereg_med);
+	reg_bytes_json(j, name, &p->bytes);
+}
 
 static void reg_row_json(FILE *f, const struct reg_row *r)
 {
@@ -230,27 +334,59 @@ static void reg_row_json(FILE *f, const struct reg_row *r)
 	bench_json_u64(&j, "pages", r->size / 4096);
 	bench_json_u64(&j, "window", r->window);
 	bench_json_u64(&j, "mrs", r->nr_mrs);
-	bench_json_stats(&j, "reg_us_pal", &r->pal.reg);
-	bench_json_dbl(&j, "dereg_us_pal", r->pal.dereg_med);
-	bench_json_str(&j, "baseline_memory", r->baseline_memory);
-	bench_json_stats(&j, "reg_us_baseline", &r->base.reg);
-	bench_json_dbl(&j, "dereg_us_baseline", r->base.dereg_med);
-	bench_json_dbl(&j, "ratio_pal_over_baseline",
-		       r->base.reg.median > 0 ? r->pal.reg.median / r->base.reg.median : 0);
+	bench_json_stats(&j, "reg_us_pal", &r->pal.st.reg);
+	bench_json_dbl(&j, "dereg_us_pal", r->pal.st.dereg_med);
+	reg_bytes_json(&j, "pal", &r->pal.bytes);
+	reg_path_json(&j, "baseline", &r->base);
+	if (!r->base.err)
+		bench_json_dbl(&j, "ratio_pal_over_baseline",
+			       r->base.st.reg.median > 0 ?
+			       r->pal.st.reg.median / r->base.st.reg.median : 0);
+	if (r->has_anon)
+		reg_path_json(&j, "anon", &r->anon);
 	bench_json_close(&j);
+}
+
+/*
+ * A path as CSV fields: "median,min,max,p10,p90,dereg,mr_bytes,list_bytes,",
+ * empty where not measured.
+ */
+static void reg_path_csv(FILE *f, const struct reg_path *p)
+{
+	if (p->err)
+		fputs(",,,,,,", f);
+	else {
+		bench_csv_stats(f, &p->st.reg);
+		fprintf(f, "%.3f,", p->st.dereg_med);
+	}
+	if (!p->err && p->bytes.measured)
+		fprintf(f, "%llu,%llu,",
+			(unsigned long long)(p->bytes.b.mr_bytes / p->bytes.b.nr_mrs),
+			(unsigned long long)p->bytes.b.list_bytes);
+	else
+		fputs(",,", f);
 }
 
 static void reg_row_csv(FILE *f, const struct reg_row *r)
 {
 	fprintf(f, "%s,%llu,%u,%llu,%u,", r->spec, (unsigned long long)r->size, r->extents,
 		(unsigned long long)r->window, r->nr_mrs);
-	bench_csv_stats(f, &r->pal.reg);
-	fprintf(f, "%.3f,%s,", r->pal.dereg_med, r->baseline_memory);
-	bench_csv_stats(f, &r->base.reg);
-	fprintf(f, "%.3f\n", r->base.dereg_med);
+	reg_path_csv(f, &r->pal);
+	fprintf(f, "%s,%s,", r->base.memory, r->base.err ? pal_errno_name(r->base.err) : "");
+	reg_path_csv(f, &r->base);
+	if (r->has_anon) {
+		fprintf(f, "%s,", r->anon.err ? pal_errno_name(r->anon.err) : "");
+		reg_path_csv(f, &r->anon);
+	} else if (r->anon_column) {
+		fputs(",,,,,,,,,", f);
+	}
+	fputc('\n', f);
 }
 
-/* The smallest buffer a memory spec makes: one extent of a test exporter. */
+#define REG_CSV_PATH(p) "reg_us_" p ",reg_us_" p "_min,reg_us_" p "_max,reg_us_" p "_p10," \
+	"reg_us_" p "_p90,dereg_us_" p ",mr_bytes_" p ",list_bytes_" p
+
+/* The smallest buffer a memory spec makes: one extent or huge page. */
 static uint64_t reg_min_size(const char *spec)
 {
 	struct pal_mem_params params = { 0 };
@@ -261,14 +397,146 @@ static uint64_t reg_min_size(const char *spec)
 	return params.extent_size;
 }
 
-static int reg_point(struct ibv_pd *pd, const struct reg_opts *o, const char *spec,
-		     uint64_t size, struct reg_row *row)
+/* Bytes per MR (the shared list included once) or "-" if not measured. */
+static void reg_bytes_print(const struct reg_path *p)
 {
-	struct pal_mem_params params = { 0 };
-	struct pal_mem mem = { 0 }, anon = { 0 };
-	const struct pal_mem_ops *ops;
+	const struct reg_bytes *b = &p->bytes;
+
+	if (!p->err && b->measured)
+		printf(" %12llu", (unsigned long long)((b->b.mr_bytes + b->b.list_bytes) /
+						       b->b.nr_mrs));
+	else
+		printf(" %12s", "-");
+}
+
+/* A baseline's median, or its errno. */
+static void reg_time_print(const struct reg_path *p)
+{
+	if (p->err)
+		printf(" %14s", pal_errno_name(p->err));
+	else
+		printf(" %14.1f", p->st.reg.median);
+}
+
+static void reg_row_print(const struct reg_row *r)
+{
+	printf(" %-16s %12llu %8u %10llu %6u %14.1f", r->spec, (unsigned long long)r->size,
+	       r->extents, (unsigned long long)r->window, r->nr_mrs, r->pal.st.reg.median);
+	reg_time_print(&r->base);
+	if (r->base.err)
+		printf(" %8s", "-");
+	else
+		printf(" %8.3f", r->pal.st.reg.median / r->base.st.reg.median);
+	reg_bytes_print(&r->pal);
+	reg_bytes_print(&r->base);
+	if (r->has_anon) {
+		reg_time_print(&r->anon);
+		reg_bytes_print(&r->anon);
+	} else if (r->anon_column) {
+		printf(" %14s %12s", "-", "-");
+	}
+	putchar('\n');
+}
+
+/*
+ * Time a baseline: registrations of @cpu that fail do not end the run (rxe
+ * cannot register more than 1 GiB of 4 KiB pages, for one), they are
+ * reported with their errno.
+ */
+static void reg_baseline(struct ibv_pd *pd, const struct pal_mem *mem, void *cpu,
+			 const struct reg_windows *w, unsigned int reps, struct reg_path *p)
+{
+	if (reg_time(pd, mem, cpu, w, 1, &p->st, NULL) ||
+	    reg_time(pd, mem, cpu, w, reps, &p->st, &p->bytes))
+		p->err = errno ? errno : EIO;
+}
+
+/* Anonymous memory of @span bytes, faulted in: the pages exist, as the exporter's do. */
+static int reg_anon_alloc(struct pal_mem *anon, uint64_t span)
+{
+	if (pal_mem_alloc(anon, &pal_mem_host_ops, &(struct pal_mem_params){ .size = span })) {
+		fprintf(stderr, "reg: %s\n", anon->err);
+		return -1;
+	}
+	memset(anon->cpu, 0, anon->size);
+	return 0;
+}
+
+/* One row: @nr_mrs windows of the buffer @mem, each path in turn. */
+static int reg_point(struct ibv_pd *pd, const struct reg_opts *o, const char *spec,
+		     const struct pal_mem *mem, unsigned int nr_mrs, struct reg_row *row)
+{
+	struct pal_mem anon = { 0 };
 	struct reg_windows win, base_win;
 	void *base_cpu;
+	int rc = -1;
+
+	win = (struct reg_windows){ .length = o->window ? o->window : mem->size,
+				    .nr = nr_mrs, .span = mem->size };
+	base_win = win;
+	*row = (struct reg_row){ .spec = spec, .size = mem->size, .window = win.length,
+				 .nr_mrs = win.nr, .anon_column = o->anonymous_baseline,
+				 .has_anon = o->anonymous_baseline &&
+					     (!o->anonymous_max || mem->size <= o->anonymous_max) };
+	if (pal_dmabuf_inspect(mem->dmabuf_fd, &row->extents, NULL))
+		row->extents = 0;
+	/*
+	 * One untimed registration of each path first, so that neither is
+	 * timed cold (and the exporter has built its list): the baseline's
+	 * is its probe below.
+	 */
+	if (reg_time(pd, mem, NULL, &win, 1, &row->pal.st, NULL) ||
+	    reg_time(pd, mem, NULL, &win, o->reps, &row->pal.st, &row->pal.bytes)) {
+		fprintf(stderr, "reg: ibv_reg_dmabuf_mr(%s, %llu bytes): %s\n", spec,
+			(unsigned long long)win.length, strerror(errno));
+		return -1;
+	}
+	base_cpu = mem->cpu;
+	row->base.memory = "same pages";
+	if (!base_cpu || reg_time(pd, mem, base_cpu, &base_win, 1, &row->base.st, NULL)) {
+		/*
+		 * The CPU view cannot be pinned (a PFN mapping: EFAULT):
+		 * anonymous memory of the buffer's size, or just room for the
+		 * same windows. Any other failure is the baseline's result.
+		 */
+		if (base_cpu && errno != EFAULT && errno != EOPNOTSUPP && errno != EINVAL) {
+			row->base.err = errno;
+			goto anon;
+		}
+		base_win.span = o->window ? (uint64_t)win.nr * win.length : mem->size;
+		/* Windows that overlap on the buffer overlap alike here. */
+		if (base_win.span > mem->size)
+			base_win.span = mem->size;
+		if (reg_anon_alloc(&anon, base_win.span))
+			goto out;
+		base_cpu = anon.cpu;
+		row->base.memory = "anonymous";
+		row->has_anon = false;	/* the baseline is anonymous already */
+	}
+	reg_baseline(pd, mem, base_cpu, &base_win, o->reps, &row->base);
+anon:
+	if (row->has_anon) {
+		row->anon.memory = "anonymous";
+		base_win.span = o->window ? (uint64_t)win.nr * win.length : mem->size;
+		if (base_win.span > mem->size)
+			base_win.span = mem->size;
+		if (reg_anon_alloc(&anon, base_win.span))
+			goto out;
+		reg_baseline(pd, mem, anon.cpu, &base_win, o->reps, &row->anon);
+	}
+	rc = 0;
+out:
+	pal_mem_free(&anon);
+	return rc;
+}
+
+/* Every row of one memory spec and size: one buffer for all MR counts. */
+static int reg_buffer(struct ibv_pd *pd, const struct reg_opts *o, const char *spec,
+		      uint64_t size, struct bench_out *out)
+{
+	struct pal_mem_params params = { 0 };
+	struct pal_mem mem = { 0 };
+	const struct pal_mem_ops *ops;
 	int rc = -1;
 
 	if (bench_parse_memory(spec, &ops, &params)) {
@@ -280,56 +548,22 @@ static int reg_point(struct ibv_pd *pd, const struct reg_opts *o, const char *sp
 		fprintf(stderr, "reg: %s\n", mem.err);
 		return -1;
 	}
-	win = (struct reg_windows){ .length = o->window ? o->window : mem.size,
-				    .nr = o->nr_mrs, .span = mem.size };
-	base_win = win;
-	*row = (struct reg_row){ .spec = spec, .size = mem.size, .window = win.length,
-				 .nr_mrs = win.nr };
-	if (pal_dmabuf_inspect(mem.dmabuf_fd, &row->extents, NULL))
-		row->extents = 0;
-	/*
-	 * One untimed registration of each path first, so that neither is
-	 * timed cold (and the exporter has built its list): the baseline's
-	 * is its probe below.
-	 */
-	if (reg_time(pd, &mem, NULL, &win, 1, &row->pal) ||
-	    reg_time(pd, &mem, NULL, &win, o->reps, &row->pal)) {
-		fprintf(stderr, "reg: ibv_reg_dmabuf_mr(%s, %llu bytes): %s\n", spec,
-			(unsigned long long)win.length, strerror(errno));
-		goto out;
-	}
-	base_cpu = mem.cpu;
-	row->baseline_memory = "same pages";
-	if (!base_cpu || reg_time(pd, &mem, base_cpu, &base_win, 1, &row->base)) {
-		/*
-		 * The CPU view cannot be pinned (a PFN mapping: EFAULT):
-		 * anonymous memory of the buffer's size, or just room for the
-		 * same windows. Any other failure is one.
-		 */
-		if (base_cpu && errno != EFAULT && errno != EOPNOTSUPP && errno != EINVAL) {
-			fprintf(stderr, "reg: ibv_reg_mr of the same pages: %s\n",
-				strerror(errno));
+	for (size_t k = 0; k < o->nr_held; k++) {
+		struct reg_row row;
+		FILE *json;
+
+		if (reg_point(pd, o, spec, &mem, o->held[k], &row))
 			goto out;
-		}
-		base_win.span = o->window ? (uint64_t)win.nr * win.length : mem.size;
-		if (pal_mem_alloc(&anon, &pal_mem_host_ops,
-				  &(struct pal_mem_params){ .size = base_win.span })) {
-			fprintf(stderr, "reg: %s\n", anon.err);
-			goto out;
-		}
-		/* Fault it in first: the pages exist, as the exporter's do. */
-		memset(anon.cpu, 0, anon.size);
-		base_cpu = anon.cpu;
-		row->baseline_memory = "anonymous";
-	}
-	if (reg_time(pd, &mem, base_cpu, &base_win, o->reps, &row->base)) {
-		fprintf(stderr, "reg: ibv_reg_mr(%llu bytes): %s\n",
-			(unsigned long long)base_win.length, strerror(errno));
-		goto out;
+		reg_row_print(&row);
+		fflush(stdout);
+		json = bench_out_json_row(out);
+		if (json)
+			reg_row_json(json, &row);
+		if (out->csv)
+			reg_row_csv(out->csv, &row);
 	}
 	rc = 0;
 out:
-	pal_mem_free(&anon);
 	pal_mem_free(&mem);
 	return rc;
 }
@@ -348,41 +582,32 @@ int bench_reg(int argc, char **argv)
 	if (!pd)
 		return 1;
 	if (bench_out_open(&out, o.report.json, o.report.csv,
-			   "memory,size,extents,window,mrs,reg_us_pal,reg_us_pal_min,reg_us_pal_max,"
-			   "reg_us_pal_p10,reg_us_pal_p90,dereg_us_pal,baseline_memory,"
-			   "reg_us_baseline,reg_us_baseline_min,reg_us_baseline_max,"
-			   "reg_us_baseline_p10,reg_us_baseline_p90,dereg_us_baseline\n"))
+			   o.anonymous_baseline ?
+			   "memory,size,extents,window,mrs," REG_CSV_PATH("pal")
+			   ",baseline_memory,baseline_error," REG_CSV_PATH("baseline")
+			   ",anon_error," REG_CSV_PATH("anon") ",\n" :
+			   "memory,size,extents,window,mrs," REG_CSV_PATH("pal")
+			   ",baseline_memory,baseline_error," REG_CSV_PATH("baseline") ",\n"))
 		goto out;
 	for (size_t i = 0; i < o.nr_specs; i++)
-		for (uint64_t s = o.min_size; s <= o.max_size; s *= 4)
-			total += s >= reg_min_size(o.specs[i]) &&
-				 (!o.window || (uint64_t)o.nr_mrs * o.window <= s);
-	printf(" %-16s %10s %8s %10s %6s %14s %14s %8s\n", "memory", "bytes", "extents",
-	       "MR bytes", "MRs", "dmabuf reg[us]", "reg_mr [us]", "ratio");
+		for (size_t k = 0; k < o.nr_sizes; k++)
+			total += o.sizes[k] >= reg_min_size(o.specs[i]);
+	/* meta: bytes each MR keeps, the list its buffer shares included. */
+	printf(" %-16s %12s %8s %10s %6s %14s %14s %8s %12s %12s%s\n", "memory", "bytes",
+	       "extents", "MR length", "MRs", "dmabuf reg[us]", "reg_mr [us]", "ratio",
+	       "dmabuf meta", "reg_mr meta",
+	       o.anonymous_baseline ? "    anon [us]    anon meta" : "");
 	for (size_t i = 0; i < o.nr_specs; i++) {
-		for (uint64_t s = o.min_size; s <= o.max_size; s *= 4) {
-			struct reg_row row;
-			FILE *json;
+		for (size_t k = 0; k < o.nr_sizes; k++) {
+			uint64_t s = o.sizes[k];
 
 			/* A buffer smaller than one extent would be rounded up. */
 			if (s < reg_min_size(o.specs[i]))
 				continue;
-			/* Each window has its own pages. */
-			if (o.window && (uint64_t)o.nr_mrs * o.window > s)
-				continue;
 			fprintf(stderr, "\rreg: %zu/%zu %s %llu bytes   ", ++n, total,
 				o.specs[i], (unsigned long long)s);
-			if (reg_point(pd, &o, o.specs[i], s, &row))
+			if (reg_buffer(pd, &o, o.specs[i], s, &out))
 				goto out;
-			printf(" %-16s %10llu %8u %10llu %6u %14.1f %14.1f %8.3f\n", row.spec,
-			       (unsigned long long)row.size, row.extents,
-			       (unsigned long long)row.window, row.nr_mrs, row.pal.reg.median,
-			       row.base.reg.median, row.pal.reg.median / row.base.reg.median);
-			json = bench_out_json_row(&out);
-			if (json)
-				reg_row_json(json, &row);
-			if (out.csv)
-				reg_row_csv(out.csv, &row);
 		}
 	}
 	fputc('\n', stderr);

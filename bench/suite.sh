@@ -3,21 +3,27 @@
 # the soft-RoCE pair of tests/guest/rxe-pair.sh:
 #
 #   bench/suite.sh --bench PAL_BENCH --rdma-core-lib DIR --perftest DIR
-#                  [--quick] [--ivshmem]
+#                  [--quick] [--ivshmem] [--only large-huge|import]
 #
 # Writes into $RDMA_PAL_OUT (the VM's output share): topo.json,
-# reg.json/.csv, reg-windows.json/.csv, reg-many.json/.csv, revoke.json/.csv,
-# refault.json, import.json/.csv, import-windows.json/.csv, bw-<verb>-<memory>-<path>.json, the
-# side-by-side perftest runs perftest-*.json and pal_bench-*.json, every
+# reg.json/.csv, reg-windows.json/.csv, reg-many.json/.csv,
+# reg-large-testexp.json/.csv, revoke.json/.csv, refault.json,
+# import.json/.csv, import-windows.json/.csv, bw-<verb>-<memory>-<path>.json,
+# the side-by-side perftest runs perftest-*.json and pal_bench-*.json, every
 # round of the compared pairs in rounds/ (bw-<verb>-udmabuf-<path>-r<N>.json,
 # <perftest|pal_bench>-<memory>-r<N>.json), then on the soft-iWARP pair
 # siw-reg.json/.csv and siw-bw-<verb>-<memory>-<path>.json, and suite.log.
-# --quick shrinks every sweep to a smoke run (tests use it).
+# --quick shrinks every sweep to a smoke run (tests use it), and adds
+# reg-large-huge.json/.csv of 2 MiB hugetlb folios.
+# --only runs one part, for a boot of its own: large-huge the registration
+# of 1 GiB hugetlb folios (reg-large-huge.json/.csv, hugepages-1g.txt; the
+# guest must reserve its 1 GiB pages at boot), import the kernel import
+# sweeps (for a boot behind an IOMMU).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/tests/guest/rxe-pair.sh"
 
-bench="" rdma_core_lib="" perftest="" quick=0 ivshmem=0
+bench="" rdma_core_lib="" perftest="" quick=0 ivshmem=0 only=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--bench) bench=$2; shift ;;
@@ -25,6 +31,7 @@ while [ $# -gt 0 ]; do
 	--perftest) perftest=$2; shift ;;
 	--quick) quick=1 ;;
 	--ivshmem) ivshmem=1 ;;
+	--only) only=$2; shift ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -41,6 +48,8 @@ export PATH=$(dirname "$rdma_core_lib")/bin:$PATH
 failed=0
 
 step() { echo "== $*" >&2; }
+# GiB the guest can still give a buffer.
+mem_avail_gib() { awk '/^MemAvailable:/ { print int($2 / 1048576) }' /proc/meminfo; }
 fail() { echo "FAILED: $*" >&2; failed=$((failed + 1)); }
 
 # pair PORT ARGS...: pal_bench bw server in pal_b, client in pal_a.
@@ -59,6 +68,12 @@ perftest_pair() {
 		"$perftest/ib_write_bw" -d rxe_a -R -p "$port" "$@" --out_json \
 		--out_json_file="$json" $ADDR_B
 }
+
+# The sweeps' largest buffers are above the exporters' defaults (udmabuf's
+# 64 MiB, the test exporter's 1 GiB).
+modprobe dma-buf-pal-test 2>/dev/null
+echo 32768 >/sys/module/udmabuf/parameters/size_limit_mb
+echo 16384 >/sys/module/dma_buf_pal_test/parameters/size_limit_mb
 
 step "soft-RoCE pair"
 setup_rxe || { echo "no rxe pair" >&2; exit 1; }
@@ -81,7 +96,11 @@ if [ "$quick" = 1 ]; then
 	revoke_args=(--mrs 1 --mrs 4 -n 2)
 	window_args=(--window 64K --held-mrs 4 --min-size 1M --max-size 4M -n 2 --memory testexp:4K:1
 		     --memory udmabuf)
-	many_args=(--window 64K --held-mrs 64 --size 4M -n 1 --memory testexp:4K:1)
+	many_args=(--window 64K --held-mrs 1 --held-mrs 64 -s 4M -s 16M -n 1
+		   --memory testexp:4K:1)
+	# Large buffers, small: 2 MiB extents and 2 MiB hugetlb folios.
+	large_testexp_args=(-s 16M -n 2 --memory testexp:2M)
+	large_huge_args=(-s 16M -n 2 --memory udmabuf-huge --anonymous-baseline)
 	import_args=(--max-size 1M -n 2 --extent 64K)
 	import_window_args=(--window 64K --min-size 256K --max-size 1M -n 2 --extent 4K
 			    --import-mode pinned)
@@ -100,8 +119,20 @@ else
 	# udmabuf (whose baseline registers the same pages).
 	window_args=(--window 64K --held-mrs 16 --min-size 4M --max-size 256M -n 5
 		     --memory testexp:4K:1 --memory testexp:2M --memory udmabuf)
-	# Many MRs held on one buffer.
-	many_args=(--window 64K --held-mrs 1000 --size 256M -n 1 --memory testexp:4K:1)
+	# Many MRs held on one fully fragmented buffer: 1 to 10,000 windows
+	# of 64 KiB on 64 MiB to 8 GiB (where the guest's memory allows; the
+	# windows overlap where more are held than fit).
+	many_args=(--window 64K --held-mrs 1 --held-mrs 10 --held-mrs 100 --held-mrs 1000
+		   --held-mrs 10000 -n 3 --memory testexp:4K:1 -s 64M -s 512M)
+	[ "$(mem_avail_gib)" -ge 11 ] && many_args+=(-s 8G)
+	# Large buffers: the test exporter's layouts at 1 GiB (4 KiB and
+	# 64 KiB extents shuffled, 2 MiB extents) against anonymous 4 KiB
+	# memory of the same size, and 1 GiB hugetlb folios from 1 GiB to
+	# 16 GiB against ibv_reg_mr of the same pages, and of anonymous
+	# memory at 1 GiB.
+	large_testexp_args=(-s 1G -n 3 --memory testexp:4K:1 --memory testexp:64K:1
+			    --memory testexp:2M)
+	large_huge_args=(-n 2 --memory udmabuf-huge:1G --anonymous-baseline --anonymous-max 1G)
 	import_args=(-n 5)
 	# One 64 KiB MR at the end of buffers of 4 MiB to 256 MiB: which path's
 	# cost follows the MR, which the buffer's.
@@ -123,6 +154,51 @@ else
 	rounds=5
 fi
 
+# Registration of large buffers of huge folios against ibv_reg_mr of the
+# same pages and of anonymous memory. The full sweep takes as many of the
+# 1 GiB pages the guest reserved at boot (hugepagesz=1G) as there are, up
+# to 16: sizes of 1 GiB to 16 GiB.
+large_huge() {
+	step "registration of large buffers of huge folios"
+	if [ "$quick" = 0 ]; then
+		local got g
+		got=$(cat /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages 2>/dev/null)
+		echo "1 GiB hugetlb pages reserved: ${got:-none}" >&2
+		echo "${got:-0}" >hugepages-1g.txt
+		for g in 1 2 4 8 16; do
+			[ "$g" -le "${got:-0}" ] && large_huge_args+=(-s ${g}G)
+		done
+		[ "${got:-0}" -ge 1 ] || { fail "no 1 GiB hugetlb page reserved"; return; }
+	fi
+	in_a "$bench" reg -d rxe_a "${large_huge_args[@]}" --out_json_file=reg-large-huge.json \
+		--out_csv=reg-large-huge.csv || fail "reg large, hugetlb"
+}
+
+# The kernel import for a DMA device, list vs sg_table: the main boot, and
+# a boot behind an IOMMU (--only import).
+import_sweeps() {
+	step "kernel import for a DMA device: list vs sg_table"
+	"$bench" import "${import_args[@]}" --out_json_file=import.json --out_csv=import.csv ||
+		fail import
+	"$bench" import "${import_window_args[@]}" --out_json_file=import-windows.json \
+		--out_csv=import-windows.csv || fail "import windows"
+}
+
+case "$only" in
+"") ;;
+large-huge)
+	large_huge
+	echo "suite: $failed step(s) failed" >&2
+	[ "$failed" = 0 ]
+	exit ;;
+import)
+	import_sweeps
+	echo "suite: $failed step(s) failed" >&2
+	[ "$failed" = 0 ]
+	exit ;;
+*) echo "unknown --only $only" >&2; exit 2 ;;
+esac
+
 step "registration"
 in_a "$bench" reg -d rxe_a "${reg_args[@]}" --out_json_file=reg.json --out_csv=reg.csv ||
 	fail reg
@@ -130,8 +206,17 @@ in_a "$bench" reg -d rxe_a "${reg_args[@]}" --out_json_file=reg.json --out_csv=r
 step "registration of windows: per-MR cost vs buffer size"
 in_a "$bench" reg -d rxe_a "${window_args[@]}" --out_json_file=reg-windows.json \
 	--out_csv=reg-windows.csv || fail "reg windows"
+step "many MRs on one buffer"
 in_a "$bench" reg -d rxe_a "${many_args[@]}" --out_json_file=reg-many.json \
 	--out_csv=reg-many.csv || fail "reg many"
+
+step "registration of large buffers"
+in_a "$bench" reg -d rxe_a "${large_testexp_args[@]}" --out_json_file=reg-large-testexp.json \
+	--out_csv=reg-large-testexp.csv || fail "reg large, test exporter"
+# The full sweep of 1 GiB folios needs the guest's 1 GiB pages reserved at
+# boot, in a boot of its own (--only large-huge); the quick one uses the
+# 2 MiB pages every guest reserves.
+[ "$quick" = 1 ] && large_huge
 
 step "revoke"
 in_a "$bench" revoke -d rxe_a "${revoke_args[@]}" --out_json_file=revoke.json \
@@ -142,11 +227,7 @@ run_pair "$bench" refault --server $ADDR_B -p 18690 "${refault_args[@]}" -- \
 	"$bench" refault --client $ADDR_B -p 18690 "${refault_args[@]}" \
 	--out_json_file=refault.json || fail refault
 
-step "kernel import for a DMA device: list vs sg_table"
-"$bench" import "${import_args[@]}" --out_json_file=import.json --out_csv=import.csv ||
-	fail import
-"$bench" import "${import_window_args[@]}" --out_json_file=import-windows.json \
-	--out_csv=import-windows.csv || fail "import windows"
+import_sweeps
 
 # Compared pairs run $rounds times, the two sides taking turns to go first,
 # so that the emulator's drift taxes both alike; rounds/ holds every run,

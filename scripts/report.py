@@ -14,6 +14,8 @@ import os
 import subprocess
 import sys
 
+import report_scale
+
 MIB = 1 << 20
 
 
@@ -159,8 +161,7 @@ def plot_reg_windows(d, win, slopes):
 def reg_windows_section(d, summary, problems, md):
     """Per-MR cost of a window against the size of the buffer it is in."""
     win = load(os.path.join(d, "reg-windows.json"))
-    many = load(os.path.join(d, "reg-many.json"))
-    if not win or not many:
+    if not win:
         problems.append("reg windows: no results")
         return
     md.append("\n## Registration of windows: per-MR cost vs buffer size\n")
@@ -174,7 +175,7 @@ def reg_windows_section(d, summary, problems, md):
               "ibv_reg_mr [us] (min-max) | baseline memory |")
     md.append("|---|---:|---:|---:|---:|---:|---:|---|")
     slopes = {}
-    for r in win + many:
+    for r in win:
         for key in ("reg_us_pal", "reg_us_baseline"):
             if not r[key] > 0:
                 problems.append(f"reg windows {r['memory']} {r['size']}: {key} = {r[key]}")
@@ -489,7 +490,8 @@ def main():
     problems, md = [], []
     need = ["topo.json", "reg.json", "revoke.json", "refault.json", "import.json", "perftest-host.json",
             "perftest-udmabuf.json", "pal_bench-host.json", "pal_bench-udmabuf.json", "siw-reg.json",
-            "reg-windows.json", "reg-many.json", "import-windows.json", "kernel-config.txt"]
+            "reg-windows.json", "reg-many.json", "reg-large-testexp.json", "import-windows.json",
+            "kernel-config.txt"]
     for n in need:
         if not os.path.exists(os.path.join(d, n)):
             problems.append(f"missing {n}")
@@ -507,6 +509,7 @@ def main():
               f"exporter {topo['exporter_pci']}; P2P route: {topo['p2p_route']}.\n")
 
     summary = []  # (what, ratio, note)
+    goals = []  # (goal, measured, verdict)
     big = max(r["size"] for r in reg)
     for r in (x for x in reg if x["size"] == big):
         summary.append((f"registration, {r['memory']}, {human(big)}, vs ibv_reg_mr of "
@@ -524,7 +527,10 @@ def main():
                   f"{r['reg_us_baseline']:.1f} | {r['baseline_memory']} | "
                   f"{r['ratio_pal_over_baseline']:.3f} |")
     plot_reg(d, reg)
+    report_scale.reg_meta_section(d, reg, summary, goals, problems, md)
     reg_windows_section(d, summary, problems, md)
+    report_scale.many_section(d, goals, problems, md)
+    report_scale.large_section(d, goals, problems, md)
 
     imp = load(os.path.join(d, "import.json"))
     md.append("\n## Kernel import for a DMA-capable device: list vs sg_table (median)\n")
@@ -563,6 +569,15 @@ def main():
                             "paths disagree on geometry")
     plot_import(d, imp)
     import_windows_section(d, summary, problems, md)
+    worst_meta = report_scale.import_goals(d, imp, summary, goals, problems, md)
+    worst_meta += [((r["mr_bytes_pal"] + r.get("list_bytes_pal", 0)) / r["mr_bytes_baseline"],
+                    f"rxe, {r['memory']}, {human(r['size'])}")
+                   for r in reg if r.get("mr_bytes_baseline") and "mr_bytes_pal" in r]
+    if worst_meta:
+        w = max(worst_meta)
+        goals.append(("metadata never above 1.0x of the sg path (or ibv_reg_mr) anywhere, "
+                      "the exporter's list counted for one MR", f"at most {w[0]:.3f} ({w[1]})",
+                      report_scale.met(w[0] <= 1.0)))
     ibig = max(r["size"] for r in imp)
     for mode in sorted({r.get("mode", "revocable") for r in imp}):
         for e in sorted({r["extent_size"] for r in imp}):
@@ -670,11 +685,13 @@ def main():
 
     side_by_side(d, reg, summary, problems, md)
 
-    md.append("\nPlots: reg.png/.svg, reg-windows.png/.svg, import.png/.svg, import-windows.png/.svg, bw-write/read/send.png/.svg, revoke.png/.svg. "
+    md.append("\nPlots: reg.png/.svg, reg-meta.png/.svg, reg-many.png/.svg, reg-large.png/.svg, "
+              "reg-windows.png/.svg, import.png/.svg, import-windows.png/.svg, bw-write/read/send.png/.svg, revoke.png/.svg. "
               "Numbers are from a TCG-emulated guest: compare paths with each other, not with hardware.\n")
     table = ["## Summary: PAL path / baseline\n", "| measurement | ratio | what is compared |",
              "|---|---:|---|"]
     table += [f"| {w} | {r:.3g} | {n} |" for w, r, n in summary]
+    table += report_scale.goals_table(goals)
     md[md.index("SUMMARY_PLACEHOLDER")] = "\n".join(table) + "\n"
     with open(os.path.join(d, "report.md"), "w") as f:
         f.write("\n".join(md) + "\n")

@@ -248,6 +248,13 @@ t_restrack() {
 	in_a "$bin/dmabuf_reg" --device rxe_a --only "window inside" --show-restrack
 }
 
+# t_mr_bytes: restrack's measured metadata of rxe MRs: 16 bytes per extent
+# of a dma-buf MR's window, the exporter's list shared, less than
+# ibv_reg_mr keeps for the same pages (mr_bytes.c).
+t_mr_bytes() {
+	in_a "$bin/mr_bytes" -d rxe_a
+}
+
 # The KUnit suites this project relies on, each with its number of cases;
 # each must have run at boot with exactly that many cases, none failed and
 # none skipped (a skip hides a case as well as a failure does). Upstream's
@@ -463,6 +470,8 @@ run_test "rdma-core tests: DmaBufTestCase on rxe, system heap, none skipped" \
 run_test "rdma-core tests: MR, memory window and ODP tests on rxe" \
 	t_pyverbs rxe_a udmabuf 40 1 -k test_mr.MRTest -k test_mr.MWTest -k test_odp.OdpTestCase
 run_test "dmabuf: restrack reports path, extents and mode of a dma-buf MR" t_restrack
+run_test "dmabuf: restrack measures what rxe MRs keep: window-sized extents, one shared list" \
+	t_mr_bytes
 mib=$((1 << 20))
 run_test "rc dmabuf: udmabuf MRs both sides: WRITE, READ, SEND, atomics" \
 	t_rc_write_read 18520 --size $mib --backend udmabuf --dmabuf --atomics

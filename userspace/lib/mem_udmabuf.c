@@ -3,7 +3,9 @@
  * udmabuf: a sealed memfd turned into a dma-buf by /dev/udmabuf. The CPU
  * view is a shared mapping of the memfd, so data checks read the very pages
  * the exporter hands out. "udmabuf" uses ordinary shmem pages,
- * "udmabuf-huge" 2 MiB hugetlb folios (the guest reserves some at boot).
+ * "udmabuf-huge" hugetlb folios of 2 MiB (the guest reserves some at boot)
+ * or, with an extent size of 1 GiB ("udmabuf-huge:1G"), of 1 GiB (which
+ * must be reserved first, at boot or in nr_hugepages).
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include <rdma_pal/mem.h>
 
 #define HUGE_2M (2UL << 20)
+#define HUGE_1G (1UL << 30)
 
 struct udmabuf_state {
 	int memfd;
@@ -77,10 +80,17 @@ static int udmabuf_alloc(struct pal_mem *mem, const struct pal_mem_params *param
 
 static int udmabuf_huge_alloc(struct pal_mem *mem, const struct pal_mem_params *params)
 {
-	(void)params;
+	size_t huge = params->extent_size ? params->extent_size : HUGE_2M;
+
+	if (huge != HUGE_2M && huge != HUGE_1G) {
+		pal_mem_set_err(mem, "%s: huge pages of 2M or 1G, not %zu bytes",
+				mem->ops->name, huge);
+		return -1;
+	}
 	/* hugetlbfs sizes in whole huge pages. */
-	mem->size = (mem->size + HUGE_2M - 1) & ~(HUGE_2M - 1);
-	return udmabuf_create(mem, MFD_HUGETLB | MFD_HUGE_2MB);
+	mem->size = (mem->size + huge - 1) & ~(huge - 1);
+	return udmabuf_create(mem, MFD_HUGETLB |
+				   (huge == HUGE_1G ? MFD_HUGE_1GB : MFD_HUGE_2MB));
 }
 
 static void udmabuf_free(struct pal_mem *mem)
@@ -108,7 +118,7 @@ const struct pal_mem_ops pal_mem_udmabuf_ops = {
 
 const struct pal_mem_ops pal_mem_udmabuf_huge_ops = {
 	.name = "udmabuf-huge",
-	.help = "2 MiB hugetlb memfd folios exported by /dev/udmabuf",
+	.help = "hugetlb memfd folios exported by /dev/udmabuf (:2M, default, or :1G)",
 	.alloc = udmabuf_huge_alloc,
 	.free = udmabuf_free,
 };

@@ -21,8 +21,10 @@ struct pal_mem;
 
 struct pal_mem_params {
 	size_t size;		/* bytes; rounded up to the page size */
-	/* The test exporter ("testexp") only: */
-	size_t extent_size;	/* bytes per extent; 0: the page size */
+	/* The test exporter ("testexp"): bytes per extent, 0 for the page
+	 * size; "udmabuf-huge": the huge page size, 2 MiB (0) or 1 GiB. */
+	size_t extent_size;
+	/* The test exporter only: */
 	unsigned int mode;	/* DMA_BUF_PAL_TEST_MODE_*: mappings offered */
 	bool shuffle;		/* extents in a seeded random order */
 	uint64_t seed;		/* seed of the shuffle */
