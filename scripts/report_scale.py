@@ -42,10 +42,11 @@ def reg_meta_section(d, reg, summary, goals, problems, md):
         return
     md.append("\n## Metadata an MR keeps, measured (soft-RoCE)\n")
     md.append("What the kernel reports in restrack for each MR ('rdma -dd resource show mr'): "
-              "`mr_bytes`, what the MR keeps to translate its addresses as it was allocated "
-              "(slab buckets, whole vmalloc pages): for a dma-buf MR its extents, for ibv_reg_mr "
-              "its page array and its umem's sg_table; and `dmabuf_list_bytes`, the exporter's "
-              "list, which every MR of the buffer shares. One MR of the whole buffer pays for "
+              "`mr_bytes`, what the MR keeps to translate its addresses: for a dma-buf MR its "
+              "extents, for ibv_reg_mr its page array, as allocated (kmalloc buckets, vmalloc "
+              "pages), and its umem's sg_table entries, counted (32 bytes each); and "
+              "`dmabuf_list_bytes`, the exporter's list, as allocated, which every MR of the "
+              "buffer shares. One MR of the whole buffer pays for "
               "the list alone; N MRs share it.\n")
     md.append("| memory | size | extents | dma-buf MR [B] | its list [B] | ibv_reg_mr [B] "
               "| baseline memory | per MR / ibv_reg_mr | with the list / ibv_reg_mr |")

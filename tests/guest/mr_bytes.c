@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * The memory an MR keeps, as restrack reports it ('rdma -dd -j resource
- * show mr'): "mr_bytes" (what the MR keeps to translate its addresses, as
- * the kernel allocated it) and, for a dma-buf MR, "dmabuf_list_bytes" (the
+ * show mr'): "mr_bytes" (what the MR keeps to translate its addresses: its
+ * arrays as the kernel allocated them, sg_table entries counted) and, for a dma-buf MR, "dmabuf_list_bytes" (the
  * exporter's list, which the MRs of one buffer share).
  *
  *   mr_bytes --device NAME
