@@ -11,7 +11,9 @@
  *  - a dma-buf MR of a whole fragmented buffer keeps one 16-byte extent per
  *    range, and a window starting and ending inside ranges keeps only the
  *    pieces of its window, fewer bytes than the whole buffer's MR;
- *  - both MRs hold the same list, of at least 24 bytes per range;
+ *  - both MRs hold the same list, of at least 16 bytes per range, and the
+ *    list of a fully fragmented buffer keeps 16 bytes a range (an address
+ *    and an end offset), not more;
  *  - on the same udmabuf pages, a dma-buf MR keeps fewer bytes than
  *    ibv_reg_mr(), which keeps a 16-byte page entry per page and the
  *    umem's sg_table;
@@ -40,8 +42,10 @@
 
 /* An 8-byte physical address and an 8-byte end: one extent of the MR. */
 #define EXTENT_BYTES 16
-/* A phys_vec and its end offset: one range of the exporter's list. */
-#define RANGE_BYTES 24
+/* An address and an end offset: one range of the exporter's list. */
+#define RANGE_BYTES 16
+/* A list's own struct and one segment, as kmalloc() rounds them. */
+#define LIST_FIXED_BYTES 1024
 
 #define MAX_REPORTS 16
 
@@ -143,12 +147,54 @@ static void check_windows(struct ibv_pd *pd, const char *dev)
 	     whole_r->list_bytes >= (int64_t)ranges * RANGE_BYTES;
 	printf("# list: %lld and %lld bytes\n", (long long)whole_r->list_bytes,
 	       (long long)win_r->list_bytes);
-	tap(ok, "both MRs hold the buffer's one list, 24 bytes or more per range");
+	tap(ok, "both MRs hold the buffer's one list, 16 bytes or more per range");
 out:
 	if (win)
 		ibv_dereg_mr(win);
 	if (whole)
 		ibv_dereg_mr(whole);
+	pal_mem_free(&mem);
+}
+
+/*
+ * A fully fragmented 4 MiB test export: the list is sized for one range a
+ * page and keeps 16 bytes for each, with the lengths derived from the
+ * ends (it once kept a phys_vec and an end offset, 24 bytes, a range).
+ */
+static void check_list_size(struct ibv_pd *pd, const char *dev)
+{
+	struct pal_mem_params params = { .size = 4096 * KiB, .extent_size = 4 * KiB,
+					 .shuffle = true, .seed = 11 };
+	const struct pal_restrack_mr *rep;
+	struct pal_restrack_mr r[MAX_REPORTS];
+	struct pal_mem mem = { 0 };
+	struct ibv_mr *mr = NULL;
+	uint32_t ranges = 0;
+	unsigned int nr = 0;
+	uint64_t pages;
+
+	if (pal_mem_alloc(&mem, &pal_mem_testexp_ops, &params) ||
+	    pal_dmabuf_inspect(mem.dmabuf_fd, &ranges, NULL)) {
+		printf("# test exporter: %s\n", mem.err);
+		goto fail;
+	}
+	pages = mem.size / 4096;
+	mr = ibv_reg_dmabuf_mr(pd, 0, mem.size, 0, mem.dmabuf_fd, RW);
+	if (!mr || read_reports(dev, r, &nr) || !(rep = find_report(r, nr, mr))) {
+		printf("# registration or rdma failed: %s\n", strerror(errno));
+		goto fail;
+	}
+	printf("# %llu pages, %u ranges: list %lld bytes\n", (unsigned long long)pages, ranges,
+	       (long long)rep->list_bytes);
+	tap(rep->list_bytes >= (int64_t)ranges * RANGE_BYTES &&
+	    rep->list_bytes <= (int64_t)(pages * RANGE_BYTES + LIST_FIXED_BYTES),
+	    "a fully fragmented list keeps 16 bytes a range");
+	goto out;
+fail:
+	tap(false, "a fully fragmented list keeps 16 bytes a range");
+out:
+	if (mr)
+		ibv_dereg_mr(mr);
 	pal_mem_free(&mem);
 }
 
@@ -288,12 +334,13 @@ int main(int argc, char **argv)
 		printf("Bail out! no protection domain on %s\n", dev);
 		return 1;
 	}
-	printf("TAP version 13\n1..8\n");
+	printf("TAP version 13\n1..9\n");
 	check_windows(pd, dev);
+	check_list_size(pd, dev);
 	check_same_pages(pd, dev);
 	check_large(pd, dev);
 	tap(!read_reports(dev, r, &nr) && nr == 0, "no MR of the process is left reported");
-	while (tap_n < 8)
+	while (tap_n < 9)
 		tap(false, "(not reached)");
 	ibv_dealloc_pd(pd);
 	ibv_close_device(ctx);
