@@ -21,6 +21,36 @@ def met(ok):
     return "met" if ok else "**not met**"
 
 
+# lib/scatterlist on x86-64: 32-byte entries, allocated in chunks of a page
+# (SG_MAX_SINGLE_ALLOC, 128 entries) whose last entry chains to the next;
+# the last chunk is a kmalloc() of what is left; struct sg_table is 16 bytes.
+SG_ENTRY, SG_PAGE, SG_TABLE = 32, 4096, 16
+
+
+def kmalloc_bytes(n):
+    """What kmalloc() takes for n bytes (its buckets up to 8 KiB, whole
+    pages of a power-of-two order beyond)."""
+    for b in (8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192):
+        if n <= b:
+            return b
+    pages = 1
+    while pages * 4096 < n:
+        pages *= 2
+    return pages * 4096
+
+
+def sg_table_alloc_bytes(entries):
+    """What sg_alloc_table() and sg_alloc_table_from_pages() allocate for a
+    table of this many entries: the header, full chunks of a page with one
+    entry of each spent on the chain, and the last chunk."""
+    per_chunk = SG_PAGE // SG_ENTRY
+    total, left = kmalloc_bytes(SG_TABLE), entries
+    while left > per_chunk:
+        total += SG_PAGE
+        left -= per_chunk - 1
+    return total + (SG_PAGE if left == per_chunk else kmalloc_bytes(left * SG_ENTRY))
+
+
 def per_mr_meta(r, path):
     """Bytes one MR of a reg row keeps, the list its buffer shares included
     once (a single MR pays it alone), or None if not measured."""
@@ -285,11 +315,15 @@ def import_goals(d, imp, summary, goals, problems, md):
               "the list imports of one buffer share. On a kernel with DMABUF_DEBUG the "
               "sg_table an importer holds is dma-buf's copy of the DMA-mapped entries (one "
               "behind an IOMMU), not the exporter's table, which it cannot reach: compare the "
-              "sg_table's metadata on the bench kernel only.\n")
+              "sg_table's metadata on the bench kernel only. The kernel counts an sg_table's "
+              "entries (32 bytes each); as allocated, lib/scatterlist spends one entry of "
+              "every page-sized chunk of 128 on the chain to the next and adds its 16-byte "
+              "header, which the goals compare against, as the list's side is as "
+              "allocated too.\n")
     md.append("| IOMMU | size | extent | list [us] | sg_table [us] | time list/sg | "
-              "list: own [B] | list: exporter's list [B] | sg_table [B] | own / sg | "
-              "with the list / sg |")
-    md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "list: own [B] | list: exporter's list [B] | sg_table, counted [B] | "
+              "sg_table, allocated [B] | own / sg | with the list / sg |")
+    md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     worst_meta = []
     for name, rows in (("no", imp), ("yes", iommu or [])):
         if not rows:
@@ -306,9 +340,10 @@ def import_goals(d, imp, summary, goals, problems, md):
         own = pal["meta_bytes"] - lst
         if name == "yes" and pal["extents"] != 1:
             problems.append(f"import behind an IOMMU: {pal['extents']} extents, expected one")
+        sg_alloc = sg_table_alloc_bytes(sgt["meta_bytes"] // SG_ENTRY)
         md.append(f"| {name} | {human(size)} | {human(e)} | {tp:.1f} | {ts:.1f} | "
-                  f"{tp / ts:.2f} | {own} | {lst} | {sgt['meta_bytes']} | "
-                  f"{own / sgt['meta_bytes']:.3f} | {pal['meta_bytes'] / sgt['meta_bytes']:.3f} |")
+                  f"{tp / ts:.2f} | {own} | {lst} | {sgt['meta_bytes']} | {sg_alloc} | "
+                  f"{own / sg_alloc:.3f} | {pal['meta_bytes'] / sg_alloc:.3f} |")
         goals.append((f"fully fragmented import ({human(e)} extents, {human(size)}), "
                       f"{'behind an' if name == 'yes' else 'without an'} IOMMU: list-path time "
                       "<= 1.0x of the sg path", f"{tp / ts:.2f}", met(tp / ts <= 1.0)))
@@ -316,11 +351,13 @@ def import_goals(d, imp, summary, goals, problems, md):
             summary.append((f"kernel import behind an IOMMU, {human(size)} of {human(e)} extents",
                             tp / ts, "time, list path / sg_table path"))
             goals.append(("metadata <= 0.5x of the sg path behind an IOMMU",
-                          f"{own / sgt['meta_bytes']:.4f} per import; "
-                          f"{pal['meta_bytes'] / sgt['meta_bytes']:.3f} with the exporter's "
-                          "list counted for this one import",
-                          met(pal["meta_bytes"] / sgt["meta_bytes"] <= 0.5)))
-        worst_meta.append((pal["meta_bytes"] / sgt["meta_bytes"],
+                          f"{own / sg_alloc:.4f} per import; "
+                          f"{pal['meta_bytes'] / sg_alloc:.4f} with the exporter's "
+                          "list counted for this one import "
+                          f"({pal['meta_bytes'] / sgt['meta_bytes']:.4f} against the "
+                          "sg_table's entries alone)",
+                          met(pal["meta_bytes"] / sg_alloc <= 0.5)))
+        worst_meta.append((pal["meta_bytes"] / sg_alloc,
                            f"import, IOMMU {name}, {human(size)} of {human(e)}"))
     return worst_meta
 

@@ -16,7 +16,8 @@
  *    and an end offset), not more;
  *  - on the same udmabuf pages, a dma-buf MR keeps fewer bytes than
  *    ibv_reg_mr(), which keeps a 16-byte page entry per page and the
- *    umem's sg_table;
+ *    umem's sg_table, and udmabuf's list keeps 16 bytes a run of
+ *    contiguous pages, not a page;
  *  - an ordinary MR of more than 1 GiB registers and keeps an entry per
  *    page (rxe's page array once was one kmalloc(), limited to 4 MiB);
  *  - once deregistered, no MR of the process is reported.
@@ -238,6 +239,14 @@ static void check_same_pages(struct ibv_pd *pd, const char *dev)
 	tap(dmabuf_r->extents >= 1 && fits(dmabuf_r->bytes, dmabuf_r->extents * EXTENT_BYTES) &&
 	    dmabuf_r->bytes < reg_r->bytes,
 	    "the dma-buf MR of the same pages keeps 16 bytes per extent, less than ibv_reg_mr");
+	/*
+	 * udmabuf sizes its list for a range a page, then gives back what
+	 * the merged runs of contiguous pages do not use: the whole-buffer
+	 * MR has one extent per run.
+	 */
+	tap(dmabuf_r->list_bytes >= dmabuf_r->extents * RANGE_BYTES &&
+	    dmabuf_r->list_bytes <= dmabuf_r->extents * RANGE_BYTES + LIST_FIXED_BYTES,
+	    "udmabuf's list keeps 16 bytes a run of contiguous pages, not a page");
 out:
 	if (reg)
 		ibv_dereg_mr(reg);
@@ -334,13 +343,13 @@ int main(int argc, char **argv)
 		printf("Bail out! no protection domain on %s\n", dev);
 		return 1;
 	}
-	printf("TAP version 13\n1..9\n");
+	printf("TAP version 13\n1..10\n");
 	check_windows(pd, dev);
 	check_list_size(pd, dev);
 	check_same_pages(pd, dev);
 	check_large(pd, dev);
 	tap(!read_reports(dev, r, &nr) && nr == 0, "no MR of the process is left reported");
-	while (tap_n < 9)
+	while (tap_n < 10)
 		tap(false, "(not reached)");
 	ibv_dealloc_pd(pd);
 	ibv_close_device(ctx);

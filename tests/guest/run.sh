@@ -261,7 +261,7 @@ t_mr_bytes() {
 # dma-buf-fence-chain is left out: its test_wait_forward calls
 # kthread_stop() on a waiter kthread that may not have run yet and then
 # fails with -EINTR, which happens on a loaded emulated CPU.
-KUNIT_SUITES=(dma-buf-pal:13 ib-umem-extents:8 siw-dmabuf:3 dma-buf-fence:12 dma-buf-fence-unwrap:10
+KUNIT_SUITES=(dma-buf-pal:14 ib-umem-extents:8 siw-dmabuf:3 dma-buf-fence:12 dma-buf-fence-unwrap:10
 	      dma-buf-resv:5)
 
 # One TAP line per expected suite, with its number of cases and the failed
